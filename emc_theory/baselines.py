@@ -1,0 +1,269 @@
+r"""Baseline optimizers the EMC claims are compared against, with the optax-style interface of
+:class:`emc_theory.emc.EMC`.
+
+Each optimizer is a frozen dataclass of hyper-parameters with
+
+* ``init(params) -> state``: a NamedTuple with ``count`` (updates done so far) and buffers shaped
+  like ``params``;
+* ``update(grads, state, params=None) -> (updates, new_state)``: pure (no array of ``state`` is
+  written); the next iterate is ``params + updates``. Step ``t = state.count + 1`` (1-based) uses
+  :math:`\eta_t`.
+
+Leading axes of ``params`` beyond the last are independent runs; ``lr`` may be a float, a per-run
+array of shape ``params.shape[:-1]``, a :class:`~emc_theory.schedules.Schedule` or a callable
+``t -> eta_t``. The other hyper-parameters are scalars shared by all runs. ``describe()`` gives a JSON-serialisable dict that :func:`make_optimizer` turns
+back into the optimizer.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar, NamedTuple
+
+import numpy as np
+
+from .schedules import Schedule, as_schedule, lr_at
+from .validation import check_choice, check_finite_grads, check_in_unit_interval, check_positive
+
+
+class GradientDescentState(NamedTuple):
+    """GD keeps no buffer, so its ``update`` accepts grads of any shape."""
+
+    count: int
+
+
+class MomentumState(NamedTuple):
+    count: int
+    velocity: np.ndarray
+
+
+class AdamState(NamedTuple):
+    count: int
+    first_moment: np.ndarray
+    second_moment: np.ndarray
+
+
+class LionState(NamedTuple):
+    count: int
+    momentum: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _Baseline:
+    """Shared boilerplate: ``lr`` is kept as given and ``schedule`` is ``as_schedule(lr)`` (as in
+    :class:`~emc_theory.emc.EMC`); the fields named in ``_unit_interval_fields`` must lie in
+    [0, 1), those in ``_positive_fields`` in (0, inf)."""
+
+    lr: object
+    schedule: object = dataclasses.field(init=False, repr=False, compare=False)
+    name: ClassVar[str]
+    _unit_interval_fields: ClassVar[tuple] = ()
+    _positive_fields: ClassVar[tuple] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "schedule", as_schedule(self.lr))
+        for field in self._unit_interval_fields:
+            object.__setattr__(
+                self, field,
+                float(check_in_unit_interval(field, getattr(self, field), open_right=True)))
+        for field in self._positive_fields:
+            object.__setattr__(self, field, float(check_positive(field, getattr(self, field))))
+
+    def describe(self) -> dict:
+        """Name and hyper-parameters; ``lr`` as its schedule's ``describe()``."""
+        spec = {"name": self.name, "lr": self.schedule.describe()}
+        for field in dataclasses.fields(self):
+            if field.name not in spec and field.name != "schedule":
+                spec[field.name] = getattr(self, field.name)
+        return spec
+
+    def _start_step(self, grads, count: int, shape=None):
+        """Check ``grads`` against the state buffers' ``shape`` (if any); return
+        ``(grads, eta_t)`` for ``t = count + 1`` with ``eta_t`` broadcastable against ``grads``."""
+        grads = np.asarray(grads, dtype=float)
+        if shape is not None and grads.shape != shape:
+            raise ValueError(
+                f"grads must have the shape of params {tuple(shape)} (the optimizer state's "
+                f"shape), got {grads.shape}")
+        check_finite_grads(grads)
+        eta = lr_at(self.schedule, count + 1, grads.ndim - 1)
+        if np.ndim(eta) and np.shape(eta)[:-1] != grads.shape[:-1]:
+            raise ValueError(
+                f"a per-run lr must have the shape of the batch axes of params "
+                f"{grads.shape[:-1]}, got {np.shape(eta)[:-1]}")
+        return grads, eta
+
+
+def _params_array(params) -> np.ndarray:
+    params = np.asarray(params, dtype=float)
+    if params.ndim < 1:
+        raise ValueError(
+            f"params must have at least one axis (the coordinate axis), got shape {params.shape}")
+    return params
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientDescent(_Baseline):
+    r"""Gradient descent (Cauchy, 1847): :math:`x_{t+1} = x_t - \eta_t g_t`."""
+
+    name: ClassVar[str] = "gd"
+
+    def init(self, params) -> GradientDescentState:
+        _params_array(params)
+        return GradientDescentState(0)
+
+    def update(self, grads, state: GradientDescentState, params=None):
+        grads, eta = self._start_step(grads, state.count)
+        return -eta * grads, GradientDescentState(state.count + 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class HeavyBall(_Baseline):
+    r"""Polyak's heavy ball (B. T. Polyak, *Some methods of speeding up the convergence of
+    iteration methods*, USSR Comput. Math. Math. Phys. 4(5), 1964), in the form of
+    ``torch.optim.SGD(momentum=beta)``:
+
+    .. math:: v_t = \beta v_{t-1} + g_t,\quad v_0 = 0,\qquad x_{t+1} = x_t - \eta_t v_t,
+
+    which for constant :math:`\eta` is :math:`x_{t+1} = x_t - \eta g_t + \beta (x_t - x_{t-1})`.
+    """
+
+    beta: float = 0.9
+    name: ClassVar[str] = "heavy_ball"
+    _unit_interval_fields: ClassVar[tuple] = ("beta",)
+
+    def _direction(self, grads, velocity):
+        return velocity
+
+    def init(self, params) -> MomentumState:
+        return MomentumState(0, np.zeros_like(_params_array(params)))
+
+    def update(self, grads, state: MomentumState, params=None):
+        grads, eta = self._start_step(grads, state.count, state.velocity.shape)
+        velocity = self.beta * state.velocity + grads
+        return -eta * self._direction(grads, velocity), MomentumState(state.count + 1, velocity)
+
+
+@dataclasses.dataclass(frozen=True)
+class Nesterov(HeavyBall):
+    r"""Nesterov momentum (Y. Nesterov, 1983; Sutskever et al., ICML 2013) in the form of
+    ``torch.optim.SGD(momentum=beta, nesterov=True)`` (dampening 0):
+
+    .. math:: v_t = \beta v_{t-1} + g_t,\quad v_0 = 0,\qquad
+              x_{t+1} = x_t - \eta_t (g_t + \beta v_t).
+    """
+
+    name: ClassVar[str] = "nesterov"
+
+    def _direction(self, grads, velocity):
+        return grads + self.beta * velocity
+
+
+@dataclasses.dataclass(frozen=True)
+class Adam(_Baseline):
+    r"""Adam (Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015, Algorithm 1):
+
+    .. math:: m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+              v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad m_0 = v_0 = 0,
+
+    .. math:: \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad
+              x_{t+1} = x_t - \eta_t \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
+    """
+
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    name: ClassVar[str] = "adam"
+    _unit_interval_fields: ClassVar[tuple] = ("b1", "b2")
+    _positive_fields: ClassVar[tuple] = ("eps",)
+
+    def init(self, params) -> AdamState:
+        zeros = np.zeros_like(_params_array(params))
+        return AdamState(0, zeros, zeros.copy())
+
+    def update(self, grads, state: AdamState, params=None):
+        grads, eta = self._start_step(grads, state.count, state.first_moment.shape)
+        t = state.count + 1
+        first = self.b1 * state.first_moment + (1 - self.b1) * grads
+        second = self.b2 * state.second_moment + (1 - self.b2) * grads**2
+        first_hat = first / (1 - self.b1**t)
+        second_hat = second / (1 - self.b2**t)
+        updates = -eta * first_hat / (np.sqrt(second_hat) + self.eps)
+        return updates, AdamState(t, first, second)
+
+
+_LION_TRANSFORMS = ("sign", "tanh")
+
+
+@dataclasses.dataclass(frozen=True)
+class Lion(_Baseline):
+    r"""Lion (Chen et al., *Symbolic Discovery of Optimization Algorithms*, NeurIPS 2023,
+    arXiv:2302.06675, Algorithm 2), with decoupled weight decay :math:`\lambda`:
+
+    .. math:: c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+              x_{t+1} = x_t - \eta_t\big(\phi(c_t) + \lambda x_t\big),\quad
+              m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t,\quad m_0 = 0,
+
+    with :math:`\phi = \operatorname{sign}` (the paper) or, for the companion claim LN1 (Tan &
+    Huang's information-bottleneck reading), :math:`\phi(c) = \tanh(s\,c)` with
+    ``transform="tanh"`` and :math:`s` = ``tanh_scale``. ``params`` must be passed to
+    ``update`` when ``weight_decay > 0``. Conventions: :math:`\operatorname{sign}(0) = 0`;
+    in float64 :math:`\tanh(s c)` rounds to exactly :math:`\pm 1` once :math:`|s c| \gtrsim 19`.
+    """
+
+    b1: float = 0.9
+    b2: float = 0.99
+    weight_decay: float = 0.0
+    transform: str = "sign"
+    tanh_scale: float = 1.0
+    name: ClassVar[str] = "lion"
+    _unit_interval_fields: ClassVar[tuple] = ("b1", "b2")
+    _positive_fields: ClassVar[tuple] = ("tanh_scale",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_choice("transform", self.transform, _LION_TRANSFORMS)
+        weight_decay = float(self.weight_decay)
+        if not (np.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(
+                f"weight_decay must be finite and >= 0 (allowed range [0, inf)), "
+                f"got {self.weight_decay!r}")
+        object.__setattr__(self, "weight_decay", weight_decay)
+
+    def init(self, params) -> LionState:
+        return LionState(0, np.zeros_like(_params_array(params)))
+
+    def update(self, grads, state: LionState, params=None):
+        grads, eta = self._start_step(grads, state.count, state.momentum.shape)
+        interpolated = self.b1 * state.momentum + (1 - self.b1) * grads
+        if self.transform == "sign":
+            direction = np.sign(interpolated)
+        else:
+            direction = np.tanh(self.tanh_scale * interpolated)
+        if self.weight_decay > 0:
+            if params is None or np.shape(params) != grads.shape:
+                raise ValueError(
+                    f"params of shape {grads.shape} must be passed to Lion.update when "
+                    f"weight_decay > 0, got {None if params is None else np.shape(params)}")
+            direction = direction + self.weight_decay * np.asarray(params, dtype=float)
+        momentum = self.b2 * state.momentum + (1 - self.b2) * grads
+        return -eta * direction, LionState(state.count + 1, momentum)
+
+
+BASELINES = {cls.name: cls for cls in (GradientDescent, HeavyBall, Nesterov, Adam, Lion)}
+
+
+def _schedule_from_spec(spec: dict) -> Schedule:
+    """Inverse of :meth:`Schedule.describe`; a user's callable cannot be rebuilt from its name."""
+    if spec.get("kind") == "callable":
+        raise ValueError(
+            f"lr schedule {spec!r} was a user callable and cannot be rebuilt from describe(); "
+            "pass the optimizer itself instead")
+    eta0 = spec["eta0"]
+    return Schedule(np.asarray(eta0, dtype=float) if isinstance(eta0, list) else eta0, spec["kind"])
+
+
+def make_optimizer(spec: dict):
+    """Rebuild a baseline from its ``describe()`` output."""
+    spec = dict(spec)
+    cls = BASELINES[check_choice("optimizer name", spec.pop("name", None), BASELINES)]
+    return cls(lr=_schedule_from_spec(spec.pop("lr")), **spec)

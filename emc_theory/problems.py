@@ -1,0 +1,477 @@
+r"""Test functions with known smoothness :math:`L`, strong convexity :math:`\mu` and minimiser.
+
+Two parameterised families cover every factory:
+
+* :class:`SeparableProblem`: :math:`f(x) = \sum_i w_i\, \rho\big((Q^\top (x - x^\star))_i\big)`
+  for a scalar profile :math:`\rho` with :math:`\rho(0) = 0 = \min \rho` and an orthogonal
+  :math:`Q` (identity unless rotated). Quadratics (:math:`\rho = t^2/2`, :math:`w` = eigenvalues),
+  Huber, smoothed absolute value, Cauchy loss and the cosine bowl are instances. The Hessian is
+  :math:`Q \operatorname{diag}(w_i \rho''(t_i)) Q^\top`, so
+  :math:`L = \max_i w_i \sup_t |\rho''(t)|` and, when :math:`\inf_t \rho'' \ge 0`,
+  :math:`\mu = \min_i w_i \inf_t \rho''(t)` (``mu = None`` when :math:`\inf_t \rho'' < 0`).
+* :class:`CompositeProblem`: :math:`f(x) = \phi(A x - b) + \tfrac{r}{2}\|x\|^2` with an outer loss
+  :math:`\phi` whose Hessian norm is at most :math:`c_\phi`, so
+  :math:`L = c_\phi \|A\|_2^2 + r` and :math:`\mu = r` (the outer Hessian vanishes at infinity).
+  Logistic regression (:math:`\phi` = mean softplus, :math:`c_\phi = 1/(4n)`) and log-sum-exp
+  (:math:`c_\phi = 1/2`, since :math:`\lambda_{\max}(\operatorname{diag}(p) - p p^\top) \le 1/2`)
+  are instances; their minimiser is computed by Newton's method.
+
+Every problem evaluates ``value``/``grad`` batched over leading axes (``x`` of shape ``(..., d)``),
+``hessian`` at one point, and ``describe()`` returns a JSON-serialisable dict from which
+:func:`make_problem` rebuilds it::
+
+    {"name": ..., "params": {factory keyword arguments}, "d", "L", "mu", "f_star",
+     "x_star": list | None, "x_star_source": str}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.special import expit, logsumexp, softmax
+
+from .validation import check_choice, check_int, check_positive
+
+NEWTON_GRAD_TOL = 1e-12
+r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \max(1, \|A\|_2)`."""
+
+
+class Problem:
+    """Base class: shape checks, batching contract and ``describe()``; subclasses supply the maths
+    through ``_value`` (``(..., d) -> (...)``), ``_grad`` and ``_hessian`` (one point)."""
+
+    def __init__(self, name: str, params: dict, d: int, L: float, mu: Optional[float]):
+        self.name = name
+        self.params = params
+        self.d = d
+        self.L = float(L)
+        self.mu = None if mu is None else float(mu)
+        self.x_star: Optional[np.ndarray] = None
+        self.f_star: Optional[float] = None
+        self.x_star_source = ""
+
+    def _set_minimum(self, x_star: Optional[np.ndarray], f_star: Optional[float], source: str):
+        if x_star is not None:
+            x_star = np.array(x_star, dtype=float)
+            x_star.setflags(write=False)
+        self.x_star, self.f_star, self.x_star_source = x_star, f_star, source
+
+    def _check_x(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0 or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (..., {self.d}) (last axis = d = {self.d}) for "
+                             f"problem {self.name!r}, got shape {x.shape}")
+        return x
+
+    def value(self, x) -> np.ndarray:
+        """:math:`f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(...)``."""
+        return self._value(self._check_x(x))
+
+    def grad(self, x) -> np.ndarray:
+        r""":math:`\nabla f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(..., d)``."""
+        return self._grad(self._check_x(x))
+
+    def hessian(self, x) -> np.ndarray:
+        r""":math:`\nabla^2 f(x)` at one point ``x`` of shape ``(d,)``; returns ``(d, d)``."""
+        x = self._check_x(x)
+        if x.ndim != 1:
+            raise ValueError(f"hessian takes one point x of shape ({self.d},), got {x.shape}")
+        return self._hessian(x)
+
+    def describe(self) -> dict:
+        """JSON-serialisable record: ``name`` and ``params`` rebuild the problem
+        (:func:`make_problem`); ``L``, ``mu``, ``f_star``, ``x_star`` are the stated constants."""
+        return {
+            "name": self.name, "params": dict(self.params), "d": self.d, "L": self.L,
+            "mu": self.mu, "f_star": self.f_star,
+            "x_star": None if self.x_star is None else self.x_star.tolist(),
+            "x_star_source": self.x_star_source,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name}, {self.params})"
+
+
+# ----------------------------------------------------------------------------- separable family
+
+
+@dataclass(frozen=True)
+class ScalarProfile:
+    r"""Scalar :math:`\rho` with :math:`\rho(0) = 0 = \min \rho`, its derivatives ``d1``, ``d2``
+    (vectorised), :math:`\sup_t |\rho''(t)|` and :math:`\inf_t \rho''(t)`."""
+
+    rho: Callable[[np.ndarray], np.ndarray]
+    d1: Callable[[np.ndarray], np.ndarray]
+    d2: Callable[[np.ndarray], np.ndarray]
+    max_abs_curvature: float
+    min_curvature: float
+
+
+class SeparableProblem(Problem):
+    r""":math:`f(x) = \sum_i w_i \rho(t_i)`, :math:`t = Q^\top (x - x^\star)`; minimum
+    :math:`f^\star = 0` at :math:`x^\star` (global, as :math:`\rho \ge 0` vanishes only at 0)."""
+
+    def __init__(self, name: str, params: dict, profile: ScalarProfile, weights: np.ndarray,
+                 x_star: np.ndarray, rotation: Optional[np.ndarray], x_star_source: str):
+        weights = np.asarray(weights, dtype=float)
+        L = weights.max() * profile.max_abs_curvature
+        mu = weights.min() * profile.min_curvature if profile.min_curvature >= 0 else None
+        super().__init__(name, params, weights.size, L, mu)
+        self.profile, self.weights, self.rotation = profile, weights, rotation
+        self._set_minimum(x_star, 0.0, x_star_source)
+
+    def _coords(self, x: np.ndarray) -> np.ndarray:
+        shifted = x - self.x_star
+        return shifted if self.rotation is None else shifted @ self.rotation
+
+    def _from_coords(self, v: np.ndarray) -> np.ndarray:
+        return v if self.rotation is None else v @ self.rotation.T
+
+    def _value(self, x):
+        return np.sum(self.weights * self.profile.rho(self._coords(x)), axis=-1)
+
+    def _grad(self, x):
+        return self._from_coords(self.weights * self.profile.d1(self._coords(x)))
+
+    def _hessian(self, x):
+        curvature = self.weights * self.profile.d2(self._coords(x))
+        if self.rotation is None:
+            return np.diag(curvature)
+        hess = (self.rotation * curvature) @ self.rotation.T
+        return 0.5 * (hess + hess.T)
+
+
+def _haar_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
+    """Haar-distributed orthogonal matrix: QR of a Gaussian with the signs of diag(R) fixed."""
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    return q * np.sign(np.diag(r))
+
+
+def _vector_param(name: str, value, d: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (d,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite array of shape (d,) = ({d},), got {value!r}")
+    return arr
+
+
+def _separable(name: str, profile: ScalarProfile, params: dict, weights) -> SeparableProblem:
+    """Shared factory path: validate ``d``, ``seed``, ``x_star``, ``weights``; draw
+    :math:`x^\\star` (if not given) and then :math:`Q` (if ``rotate``) from ``default_rng(seed)``."""
+    d = params["d"] = check_int("d", params["d"], 2)
+    seed = params["seed"] = check_int("seed", params["seed"], 0)
+    rng = np.random.default_rng(seed)
+    if params["x_star"] is None:
+        x_star, source = rng.standard_normal(d), f"drawn from default_rng({seed})"
+    else:
+        x_star, source = _vector_param("x_star", params["x_star"], d), "given"
+        params["x_star"] = x_star.tolist()
+    rotation = _haar_orthogonal(rng, d) if params["rotate"] else None
+    return SeparableProblem(name, params, profile, weights, x_star, rotation,
+                            source + "; exact (f >= 0 = f(x_star))")
+
+
+def _weights_param(weights, d) -> np.ndarray:
+    if weights is None:
+        return np.ones(d)
+    weights = _vector_param("weights", weights, d)
+    check_positive("weights", weights)
+    return weights
+
+
+def _quadratic_profile() -> ScalarProfile:
+    return ScalarProfile(lambda t: 0.5 * t**2, lambda t: t, np.ones_like, 1.0, 1.0)
+
+
+def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometric",
+              rotate: bool = True, seed: int = 0, x_star=None, mu: Optional[float] = None,
+              eigenvalues=None) -> SeparableProblem:
+    r""":math:`f(x) = \tfrac12 (x - x^\star)^\top A (x - x^\star)`, :math:`A = Q \Lambda Q^\top`.
+
+    The spectrum runs from :math:`\mu` to :math:`\mu\,\kappa` (``cond`` :math:`= \kappa`, default
+    10; ``mu`` default 1), ``geometric`` (:math:`\mu \kappa^{(i-1)/(d-1)}`) or ``linear``; or is
+    given as ``eigenvalues`` (all :math:`\ge 0`, some :math:`> 0`; then ``cond`` and ``mu`` must
+    be left unset). :math:`L = \lambda_{\max}`, :math:`\mu = \lambda_{\min}`, :math:`f^\star = 0`.
+    """
+    d = check_int("d", d, 2)
+    check_choice("spectrum", spectrum, ("geometric", "linear"))
+    if eigenvalues is None:
+        cond = 10.0 if cond is None else float(cond)
+        mu = 1.0 if mu is None else float(check_positive("mu", mu))
+        if not (np.isfinite(cond) and cond >= 1):
+            raise ValueError(f"cond must be finite and >= 1 (allowed range [1, inf)), got {cond!r}")
+        spaced = np.geomspace if spectrum == "geometric" else np.linspace
+        weights = spaced(mu, mu * cond, d)
+    else:
+        if cond is not None or mu is not None:
+            raise ValueError("eigenvalues fixes the spectrum: leave cond and mu unset (None), got "
+                             f"cond={cond!r}, mu={mu!r}")
+        weights = _vector_param("eigenvalues", eigenvalues, d)
+        if np.any(weights < 0) or not np.any(weights > 0):
+            raise ValueError(f"eigenvalues must be >= 0 with at least one > 0, got {eigenvalues!r}")
+        eigenvalues = weights.tolist()
+    params = {"d": d, "cond": cond, "spectrum": spectrum, "rotate": bool(rotate), "seed": seed,
+              "x_star": x_star, "mu": mu, "eigenvalues": eigenvalues}
+    return _separable("quadratic", _quadratic_profile(), params, weights)
+
+
+def huber(d: int = 10, *, delta: float = 1.0, seed: int = 0, x_star=None, weights=None,
+          rotate: bool = False) -> SeparableProblem:
+    r""":math:`\sum_i w_i h_\delta(t_i)`, :math:`h_\delta(t) = t^2/2` for :math:`|t| \le \delta`,
+    :math:`\delta(|t| - \delta/2)` outside. Convex, :math:`h_\delta'' \in \{0, 1\}`, so
+    :math:`L = \max_i w_i` and :math:`\mu = 0` (not strongly convex). Default :math:`w = 1`."""
+    delta = float(check_positive("delta", delta))
+    profile = ScalarProfile(
+        lambda t: np.where(np.abs(t) <= delta, 0.5 * t**2, delta * (np.abs(t) - 0.5 * delta)),
+        lambda t: np.clip(t, -delta, delta),
+        lambda t: (np.abs(t) <= delta).astype(float),
+        1.0, 0.0)
+    w = _weights_param(weights, check_int("d", d, 2))
+    params = {"d": d, "delta": delta, "seed": seed, "x_star": x_star,
+              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+    return _separable("huber", profile, params, w)
+
+
+def smoothed_abs(d: int = 10, *, eps: float = 0.1, seed: int = 0, x_star=None, weights=None,
+                 rotate: bool = False) -> SeparableProblem:
+    r""":math:`\sum_i w_i (\sqrt{t_i^2 + \varepsilon^2} - \varepsilon)`;
+    :math:`\rho'' = \varepsilon^2 / (t^2 + \varepsilon^2)^{3/2} \in (0, 1/\varepsilon]`, so
+    :math:`L = \max_i w_i / \varepsilon` and :math:`\mu = 0` (:math:`\rho'' \to 0` as
+    :math:`|t| \to \infty`)."""
+    eps = float(check_positive("eps", eps))
+    profile = ScalarProfile(
+        lambda t: np.sqrt(t**2 + eps**2) - eps,
+        lambda t: t / np.sqrt(t**2 + eps**2),
+        lambda t: eps**2 / (t**2 + eps**2) ** 1.5,
+        1.0 / eps, 0.0)
+    w = _weights_param(weights, check_int("d", d, 2))
+    params = {"d": d, "eps": eps, "seed": seed, "x_star": x_star,
+              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+    return _separable("smoothed_abs", profile, params, w)
+
+
+def cauchy_loss(d: int = 10, *, scale: float = 1.0, seed: int = 0, x_star=None, weights=None,
+                rotate: bool = False) -> SeparableProblem:
+    r""":math:`\sum_i w_i \log(1 + t_i^2/s^2)`, non-convex:
+    :math:`\rho'' = 2(s^2 - t^2)/(s^2 + t^2)^2 \in [-1/(4 s^2), 2/s^2]` (minimum at
+    :math:`t^2 = 3 s^2`), so :math:`L = 2 \max_i w_i / s^2`, ``mu = None``, :math:`f^\star = 0`."""
+    s = float(check_positive("scale", scale))
+    profile = ScalarProfile(
+        lambda t: np.log1p((t / s) ** 2),
+        lambda t: 2.0 * t / (s**2 + t**2),
+        lambda t: 2.0 * (s**2 - t**2) / (s**2 + t**2) ** 2,
+        2.0 / s**2, -1.0 / (4.0 * s**2))
+    w = _weights_param(weights, check_int("d", d, 2))
+    params = {"d": d, "scale": s, "seed": seed, "x_star": x_star,
+              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+    return _separable("cauchy_loss", profile, params, w)
+
+
+def cosine_bowl(d: int = 10, *, a: float = 1.0, w: float = 2.0, seed: int = 0, x_star=None,
+                weights=None, rotate: bool = False) -> SeparableProblem:
+    r""":math:`\sum_i w_i [t_i^2/2 + a (1 - \cos(\omega t_i))]` (``w`` :math:`= \omega`):
+    :math:`\rho'' = 1 + a\omega^2 \cos(\omega t) \in [1 - a\omega^2, 1 + a\omega^2]`, so
+    :math:`L = \max_i w_i (1 + a\omega^2)`; non-convex (``mu = None``) iff :math:`a\omega^2 > 1`
+    (default :math:`a\omega^2 = 4`). Global minimum :math:`f^\star = 0` at :math:`x^\star` since
+    :math:`\rho(t) \ge t^2/2`."""
+    a = float(check_positive("a", a))
+    omega = float(check_positive("w", w))
+    curvature = a * omega**2
+    profile = ScalarProfile(
+        lambda t: 0.5 * t**2 + a * (1.0 - np.cos(omega * t)),
+        lambda t: t + a * omega * np.sin(omega * t),
+        lambda t: 1.0 + curvature * np.cos(omega * t),
+        1.0 + curvature, 1.0 - curvature)
+    weights_arr = _weights_param(weights, check_int("d", d, 2))
+    params = {"d": d, "a": a, "w": omega, "seed": seed, "x_star": x_star,
+              "weights": None if weights is None else weights_arr.tolist(), "rotate": bool(rotate)}
+    return _separable("cosine_bowl", profile, params, weights_arr)
+
+
+# ----------------------------------------------------------------------------- composite family
+
+
+@dataclass(frozen=True)
+class OuterLoss:
+    r"""Outer loss :math:`\phi(z)` over the last axis with gradient, Hessian at one point and
+    :math:`c_\phi = \sup_z \|\nabla^2 \phi(z)\|_2`."""
+
+    value: Callable[[np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+    hessian: Callable[[np.ndarray], np.ndarray]
+    max_curvature: float
+
+
+def _mean_softplus(n: int) -> OuterLoss:
+    r""":math:`\phi(z) = \frac1n \sum_i \log(1 + e^{z_i})`; :math:`\phi'' = \sigma(1-\sigma)/n
+    \le 1/(4n)`."""
+    def hessian(z):
+        s = expit(z)
+        return np.diag(s * (1.0 - s) / n)
+    return OuterLoss(lambda z: np.mean(np.logaddexp(0.0, z), axis=-1),
+                     lambda z: expit(z) / n, hessian, 0.25 / n)
+
+
+def _log_sum_exp() -> OuterLoss:
+    r""":math:`\phi(z) = \log \sum_i e^{z_i}`; :math:`\nabla^2 \phi = \operatorname{diag}(p) -
+    p p^\top` with :math:`p = \operatorname{softmax}(z)`, whose largest eigenvalue is a variance
+    :math:`\operatorname{Var}_p(v) \le (\max v - \min v)^2/4 \le 1/2` for unit :math:`v`."""
+    def hessian(z):
+        p = softmax(z)
+        return np.diag(p) - np.outer(p, p)
+    return OuterLoss(lambda z: logsumexp(z, axis=-1), lambda z: softmax(z, axis=-1), hessian, 0.5)
+
+
+class CompositeProblem(Problem):
+    r""":math:`f(x) = \phi(A x - b) + \tfrac{r}{2}\|x\|^2`, :math:`L = c_\phi \|A\|_2^2 + r`,
+    :math:`\mu = r`. With ``has_minimiser`` the minimiser is computed by Newton's method to
+    :math:`\|\nabla f\| \le 10^{-12} \max(1, \|A\|_2)`; otherwise ``f_star = infimum``."""
+
+    def __init__(self, name: str, params: dict, outer: OuterLoss, A: np.ndarray, b: np.ndarray,
+                 reg: float, has_minimiser: bool, infimum: Optional[float] = None,
+                 no_minimiser_reason: str = ""):
+        self.outer, self.A, self.b, self.reg = outer, A, b, float(reg)
+        norm_A = np.linalg.norm(A, 2)
+        super().__init__(name, params, A.shape[1], outer.max_curvature * norm_A**2 + reg, reg)
+        if has_minimiser:
+            x_star, grad_norm, iters = self._newton(NEWTON_GRAD_TOL * max(1.0, norm_A))
+            self._set_minimum(x_star, float(self._value(x_star)),
+                              f"computed numerically: Newton's method from 0, {iters} iterations, "
+                              f"||grad f(x_star)|| = {grad_norm:.1e}")
+        else:
+            self._set_minimum(None, infimum, f"no minimiser ({no_minimiser_reason}); "
+                                             "f_star is the infimum")
+
+    def _value(self, x):
+        return self.outer.value(x @ self.A.T - self.b) + 0.5 * self.reg * np.sum(x**2, axis=-1)
+
+    def _grad(self, x):
+        return self.outer.grad(x @ self.A.T - self.b) @ self.A + self.reg * x
+
+    def _hessian(self, x):
+        return self.A.T @ self.outer.hessian(self.A @ x - self.b) @ self.A + self.reg * np.eye(self.d)
+
+    def _newton(self, tol: float, max_iter: int = 100):
+        r"""Damped Newton from 0: a step :math:`x - t H^{-1} g` is accepted under Armijo's condition
+        or when it halves :math:`\|g\|` (value differences are at rounding level near the
+        minimum)."""
+        x = np.zeros(self.d)
+        for iteration in range(max_iter):
+            g = self._grad(x)
+            grad_norm = np.linalg.norm(g)
+            if grad_norm <= tol:
+                return x, grad_norm, iteration
+            step = np.linalg.solve(self._hessian(x), g)
+            f0, slope, t = self._value(x), g @ step, 1.0
+            while t > 1e-10:
+                trial = x - t * step
+                if (self._value(trial) <= f0 - 1e-4 * t * slope
+                        or np.linalg.norm(self._grad(trial)) <= 0.5 * grad_norm):
+                    break
+                t *= 0.5
+            x = trial
+        raise RuntimeError(f"Newton's method did not reach ||grad|| <= {tol:.1e} in {max_iter} "
+                           f"iterations for {self.name} {self.params} (||grad|| = {grad_norm:.1e})")
+
+
+def _check_reg(reg) -> float:
+    reg = float(reg)
+    if not (np.isfinite(reg) and reg >= 0):
+        raise ValueError(f"reg must be finite and >= 0 (allowed range [0, inf)), got {reg!r}")
+    return reg
+
+
+def _linearly_separable(margins_matrix: np.ndarray) -> bool:
+    r"""Whether some :math:`v` has :math:`M v \le -1` row-wise (a linear program via HiGHS)."""
+    n, d = margins_matrix.shape
+    result = linprog(np.zeros(d), A_ub=margins_matrix, b_ub=-np.ones(n),
+                     bounds=[(None, None)] * d, method="highs")
+    return result.status == 0
+
+
+def logistic_regression(n: int = 50, d: int = 10, *, reg: float = 1e-2, seed: int = 0,
+                        separable: bool = False) -> CompositeProblem:
+    r""":math:`f(x) = \frac1n \sum_i \log(1 + e^{-y_i a_i^\top x}) + \tfrac{r}{2}\|x\|^2` with
+    :math:`a_i \sim N(0, I_d)`, :math:`w \sim N(0, I_d/d)` and labels :math:`y_i = \operatorname{sign}(a_i^\top w)`
+    (``separable``) or :math:`y_i = \pm 1` with :math:`P(y_i = 1) = \sigma(a_i^\top w)`.
+
+    :math:`L = \|X\|_2^2/(4n) + r` (attained at :math:`x = 0`), :math:`\mu = r`. With ``reg = 0``
+    and linearly separable data (checked by a linear program) there is no minimiser:
+    ``x_star = None``, ``f_star = 0`` (the infimum along a separating direction).
+    """
+    n = check_int("n", n, 1)
+    d = check_int("d", d, 2)
+    seed = check_int("seed", seed, 0)
+    reg = _check_reg(reg)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    margins = X @ (rng.standard_normal(d) / np.sqrt(d))
+    y = np.sign(margins) if separable else np.where(rng.random(n) < expit(margins), 1.0, -1.0)
+    A = -y[:, None] * X
+    has_minimiser = reg > 0 or not _linearly_separable(A)
+    params = {"n": n, "d": d, "reg": reg, "seed": seed, "separable": bool(separable)}
+    return CompositeProblem("logistic_regression", params, _mean_softplus(n), A, np.zeros(n), reg,
+                            has_minimiser, infimum=0.0,
+                            no_minimiser_reason="data linearly separable and reg = 0")
+
+
+def log_sum_exp(d: int = 10, m: int = 20, *, scale: float = 1.0, seed: int = 0,
+                reg: float = 0.0) -> CompositeProblem:
+    r""":math:`f(x) = \log \sum_{i=1}^m \exp(a_i^\top x - b_i) + \tfrac{r}{2}\|x\|^2` with rows
+    :math:`a_i` = ``scale`` times centred Gaussians (:math:`\sum_i a_i = 0`) and
+    :math:`b \sim N(0, I_m)`.
+
+    Centred rows spanning :math:`\mathbb{R}^d` (needs :math:`m \ge d + 1` when ``reg = 0``) give
+    every direction :math:`v \ne 0` some :math:`a_i^\top v > 0`, so :math:`f` is coercive and a
+    minimiser exists. :math:`L = \|A\|_2^2/2 + r` (an upper bound), :math:`\mu = r`.
+    """
+    d = check_int("d", d, 2)
+    m = check_int("m", m, 2)
+    seed = check_int("seed", seed, 0)
+    scale = float(check_positive("scale", scale))
+    reg = _check_reg(reg)
+    if reg == 0 and m < d + 1:
+        raise ValueError(f"m must be >= d + 1 = {d + 1} when reg = 0 (the centred rows must span "
+                         f"R^d for a minimiser to exist), got m = {m}")
+    rng = np.random.default_rng(seed)
+    gaussian = rng.standard_normal((m, d))
+    A = scale * (gaussian - gaussian.mean(axis=0))
+    b = rng.standard_normal(m)
+    params = {"d": d, "m": m, "scale": scale, "seed": seed, "reg": reg}
+    return CompositeProblem("log_sum_exp", params, _log_sum_exp(), A, b, reg, has_minimiser=True)
+
+
+# ----------------------------------------------------------------------------- registry
+
+FACTORIES: dict[str, Callable[..., Problem]] = {
+    "quadratic": quadratic,
+    "logistic_regression": logistic_regression,
+    "log_sum_exp": log_sum_exp,
+    "huber": huber,
+    "smoothed_abs": smoothed_abs,
+    "cauchy_loss": cauchy_loss,
+    "cosine_bowl": cosine_bowl,
+}
+PROBLEM_NAMES = tuple(FACTORIES)
+
+
+def make_problem(spec: dict) -> Problem:
+    """Rebuild a problem from ``describe()`` output (e.g. a counterexample read back from JSON).
+
+    If ``spec`` states ``L`` or ``mu``, the rebuilt problem must agree (relative 1e-9), so a record
+    written by a different version of this module is refused rather than silently replayed.
+    """
+    if not isinstance(spec, dict) or "name" not in spec or "params" not in spec:
+        raise ValueError("spec must be a dict with keys 'name' and 'params' (describe() output), "
+                         f"got {spec!r}")
+    check_choice("spec['name']", spec["name"], FACTORIES)
+    problem = FACTORIES[spec["name"]](**spec["params"])
+    for key in ("L", "mu"):
+        if key in spec:
+            stated, rebuilt = spec[key], getattr(problem, key)
+            if (stated is None) != (rebuilt is None) or (
+                    stated is not None and not np.isclose(stated, rebuilt, rtol=1e-9, atol=0)):
+                raise ValueError(f"spec[{key!r}] = {stated!r} does not match the rebuilt problem's "
+                                 f"{key} = {rebuilt!r}")
+    return problem

@@ -1,0 +1,190 @@
+r"""Run an optimizer on a problem: one run or a batch of runs as one array program.
+
+Every run ends with a status:
+
+* ``"converged"``: :math:`\|\nabla f(x_t)\| \le` ``tol`` (or :math:`f(x_t) - f^\star \le`
+  ``gap_tol``) at step ``t``;
+* ``"diverged"``: :math:`f(x_t) - f^\star > D\,(f(x_0) - f^\star + 1)` with ``D =
+  divergence_factor`` (default :math:`10^{6}`) at step ``t``;
+* ``"non-finite"``: the value or gradient overflowed to Inf/NaN at step ``t``;
+* ``"max_steps"``: none of the above within ``steps`` steps.
+
+Runs that stop are frozen at once and dropped from the array program once enough of them have
+stopped, so they are not recomputed. Floating-point warnings are silenced inside the loop: an
+overflow is detected from the values and reported in the status, never as a warning flood.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from .schedules import Schedule
+from .validation import check_int, check_positive
+
+STATUSES = ("converged", "max_steps", "diverged", "non-finite")
+_RUNNING = ""
+
+
+@dataclass
+class Trajectory:
+    """Record of a run (or a batch: every array then has the batch axes after the step axis).
+
+    ``f_gap[t]`` and ``grad_norm[t]`` for ``t = 0..steps`` are NaN after a run stopped;
+    ``stop_step`` is the step at which the status was decided (``steps`` for ``max_steps``).
+    """
+
+    status: np.ndarray
+    stop_step: np.ndarray
+    f_gap: Optional[np.ndarray]
+    grad_norm: Optional[np.ndarray]
+    final_gap: np.ndarray
+    final_grad_norm: np.ndarray
+    params: np.ndarray
+    steps: int
+    optimizer: dict
+    problem: dict
+    iterates: Optional[np.ndarray] = None
+    diagnostics: Optional[dict] = None
+    conditions: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-serialisable outcome (statuses, stop steps, final values) and conditions."""
+        def plain(a):
+            a = np.asarray(a)
+            return a.tolist() if a.ndim else a.item()
+
+        return {"status": plain(self.status), "stop_step": plain(self.stop_step),
+                "final_gap": plain(self.final_gap), "final_grad_norm": plain(self.final_grad_norm),
+                "steps": self.steps, "optimizer": self.optimizer, "problem": self.problem,
+                "conditions": self.conditions}
+
+
+def _select_runs(optimizer, state, keep: np.ndarray):
+    """The optimizer and state restricted to the runs ``keep`` (batch axis is -2 of buffers)."""
+    fields = {name: (value[..., keep, :] if isinstance(value, np.ndarray) and value.ndim >= 2
+                     else value) for name, value in state._asdict().items()}
+    sched = optimizer.schedule
+    if isinstance(sched, Schedule) and np.ndim(sched.eta0) > 0:
+        optimizer = dataclasses.replace(optimizer, lr=Schedule(np.asarray(sched.eta0)[keep],
+                                                               sched.kind))
+    return optimizer, type(state)(**fields)
+
+
+def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
+             gap_tol: Optional[float] = None, divergence_factor: float = 1e6,
+             history: bool = True, record_iterates: bool = False,
+             diagnostics: bool = False) -> Trajectory:
+    """Run ``optimizer`` on ``problem`` from ``x0`` (shape ``(d,)`` or ``(B, d)``) for ``steps``.
+
+    ``history=False`` keeps only final values (for large sweeps). ``diagnostics`` records the
+    optimizer's per-step diagnostics (EMC: entropy, weights, gamma, effective memory).
+    """
+    steps = check_int("steps", steps, 1)
+    check_positive("divergence_factor", divergence_factor)
+    for name, value in (("tol", tol), ("gap_tol", gap_tol)):
+        if value is not None:
+            check_positive(name, value)
+    x0 = np.asarray(x0, dtype=float)
+    if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
+        raise ValueError(f"x0 must have shape ({problem.d},) or (B, {problem.d}) for this "
+                         f"problem, got {x0.shape}")
+    single = x0.ndim == 1
+    x = np.array(x0.reshape(-1, problem.d))
+    B = x.shape[0]
+    if diagnostics and not hasattr(optimizer, "update_with_diagnostics"):
+        raise ValueError(f"diagnostics=True needs an optimizer with diagnostics; "
+                         f"{type(optimizer).__name__} has none")
+    f_ref = problem.f_star
+    described = optimizer.describe()
+    inplace = {"inplace": True} if hasattr(optimizer, "update_with_diagnostics") else {}
+
+    status = np.full(B, _RUNNING, dtype=object)
+    stop_step = np.full(B, steps)
+    final_gap = np.full(B, np.nan)
+    final_gn = np.full(B, np.nan)
+    final_x = np.array(x)
+    gaps = np.full((steps + 1, B), np.nan) if history else None
+    gnorms = np.full((steps + 1, B), np.nan) if history else None
+    iterates = np.full((steps + 1, B, problem.d), np.nan) if record_iterates else None
+    diag_rec = {}
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        f0 = problem.value(x)
+        if f_ref is None:
+            f_ref = f0
+        g = problem.grad(x)
+        gap = f0 - f_ref
+        threshold = divergence_factor * (np.abs(gap) + 1.0)
+        state = optimizer.init(x)
+        idx = np.arange(B)            # original run index of each row
+        live = np.ones(B, dtype=bool)  # rows still running
+        for t in range(0, steps + 1):
+            gn = np.linalg.norm(g, axis=-1)
+            if history:
+                gaps[t, idx[live]] = gap[live]
+                gnorms[t, idx[live]] = gn[live]
+            if record_iterates:
+                iterates[t, idx[live]] = x[live]
+            finite = np.isfinite(gap) & np.isfinite(g).all(axis=-1)
+            verdicts = (
+                ("non-finite", ~finite),
+                ("diverged", finite & (gap > threshold)),
+                ("converged", finite & (((gn <= tol) if tol is not None else False)
+                                        | ((gap <= gap_tol) if gap_tol is not None else False))),
+            )
+            for name, hit in verdicts:
+                new = live & hit
+                if new.any():
+                    status[idx[new]] = name
+                    stop_step[idx[new]] = t
+                    final_gap[idx[new]] = gap[new]
+                    final_gn[idx[new]] = gn[new]
+                    final_x[idx[new]] = x[new]
+                    live &= ~new
+            if t == steps or not live.any():
+                break
+            dead = ~live
+            if dead.sum() * 8 >= live.size:
+                optimizer, state = _select_runs(optimizer, state, live)
+                x, g, idx, threshold = x[live], g[live], idx[live], threshold[live]
+                live = np.ones(x.shape[0], dtype=bool)
+            elif dead.any():
+                g[dead] = 0.0
+            if diagnostics:
+                updates, state, diag = optimizer.update_with_diagnostics(g, state, x, **inplace)
+                for name, value in diag._asdict().items():
+                    rec = diag_rec.setdefault(name, np.full((steps, B) + value.shape[1:], np.nan))
+                    rec[t, idx[live]] = value[live]
+            else:
+                updates, state = optimizer.update(g, state, x, **inplace)
+            updates[~live] = 0.0
+            x += updates
+            gap = problem.value(x) - f_ref
+            g = problem.grad(x)
+        running = live if live.size else np.zeros(0, bool)
+        rows = np.flatnonzero(running)
+        status[idx[rows]] = "max_steps"
+        final_gap[idx[rows]] = gap[rows]
+        final_gn[idx[rows]] = np.linalg.norm(g[rows], axis=-1)
+        final_x[idx[rows]] = x[rows]
+
+    def shaped(a):
+        return a[0] if single else a
+
+    def shaped_hist(a):
+        return None if a is None else (a[:, 0] if single else a)
+
+    return Trajectory(
+        status=shaped(status), stop_step=shaped(stop_step),
+        f_gap=shaped_hist(gaps), grad_norm=shaped_hist(gnorms),
+        final_gap=shaped(final_gap), final_grad_norm=shaped(final_gn), params=shaped(final_x),
+        steps=steps, optimizer=described, problem=problem.describe(),
+        iterates=shaped_hist(iterates),
+        diagnostics={k: shaped_hist(v) for k, v in diag_rec.items()} if diagnostics else None,
+        conditions={"tol": tol, "gap_tol": gap_tol, "divergence_factor": divergence_factor,
+                    "B": B},
+    )
+

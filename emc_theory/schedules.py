@@ -1,0 +1,91 @@
+r"""Step-size schedules :math:`\eta_t` for ``t = 1, 2, ...`` (the paper counts steps from 1).
+
+A schedule is a callable ``t -> eta_t``. ``eta0`` may be an array of per-run step sizes whose
+shape matches the leading (batch) axes of the parameters: a sweep over step sizes is then one
+array program.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+
+from .validation import check_choice, check_positive
+
+_DECAYS = {
+    "constant": lambda t: 1.0,
+    "inv_sqrt": lambda t: 1.0 / np.sqrt(t),
+    "inv_t": lambda t: 1.0 / t,
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    r"""Step size :math:`\eta_t = \eta_0 \, s(t)` with ``s`` one of
+    ``constant`` (:math:`1`), ``inv_sqrt`` (:math:`1/\sqrt{t}`) or ``inv_t`` (:math:`1/t`)."""
+
+    eta0: Union[float, np.ndarray]
+    kind: str = "constant"
+
+    def __post_init__(self):
+        check_choice("schedule kind", self.kind, _DECAYS)
+        check_positive("lr (eta0)", self.eta0)
+
+    def __call__(self, t: int):
+        return self.eta0 * _DECAYS[self.kind](t)
+
+    def describe(self) -> dict:
+        eta0 = np.asarray(self.eta0)
+        return {"kind": self.kind, "eta0": eta0.tolist() if eta0.ndim else float(eta0)}
+
+
+@dataclass(frozen=True)
+class CallableSchedule:
+    """A user's schedule ``t -> eta_t``; each value is checked to be finite and positive."""
+
+    fn: Callable[[int], float]
+
+    def __call__(self, t: int):
+        return check_positive(f"lr schedule value at step t={t}", self.fn(t))
+
+    def describe(self) -> dict:
+        return {"kind": "callable", "name": getattr(self.fn, "__name__", repr(self.fn))}
+
+
+def constant(eta0) -> Schedule:
+    r""":math:`\eta_t = \eta_0`."""
+    return Schedule(eta0, "constant")
+
+
+def inv_sqrt(eta0) -> Schedule:
+    r""":math:`\eta_t = \eta_0 / \sqrt{t}`."""
+    return Schedule(eta0, "inv_sqrt")
+
+
+def inv_t(eta0) -> Schedule:
+    r""":math:`\eta_t = \eta_0 / t`."""
+    return Schedule(eta0, "inv_t")
+
+
+def as_schedule(lr) -> Union[Schedule, CallableSchedule]:
+    """A float or array means a constant step; a :class:`Schedule` passes through; any other
+    callable is wrapped so its values are checked."""
+    if isinstance(lr, (Schedule, CallableSchedule)):
+        return lr
+    if callable(lr):
+        return CallableSchedule(lr)
+    return constant(lr)
+
+
+def lr_at(schedule, t: int, batch_ndim: int):
+    """``eta_t`` shaped to broadcast against params with ``batch_ndim`` leading axes."""
+    eta = np.asarray(schedule(t), dtype=float)
+    if eta.ndim == 0:
+        return float(eta)
+    if eta.ndim > batch_ndim:
+        raise ValueError(
+            f"lr has shape {eta.shape} but params have only {batch_ndim} batch axes; "
+            "a per-run lr must match the leading axes of params"
+        )
+    return eta.reshape(eta.shape + (1,))
