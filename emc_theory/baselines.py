@@ -250,20 +250,3 @@ class Lion(_Baseline):
 
 
 BASELINES = {cls.name: cls for cls in (GradientDescent, HeavyBall, Nesterov, Adam, Lion)}
-
-
-def _schedule_from_spec(spec: dict) -> Schedule:
-    """Inverse of :meth:`Schedule.describe`; a user's callable cannot be rebuilt from its name."""
-    if spec.get("kind") == "callable":
-        raise ValueError(
-            f"lr schedule {spec!r} was a user callable and cannot be rebuilt from describe(); "
-            "pass the optimizer itself instead")
-    eta0 = spec["eta0"]
-    return Schedule(np.asarray(eta0, dtype=float) if isinstance(eta0, list) else eta0, spec["kind"])
-
-
-def make_optimizer(spec: dict):
-    """Rebuild a baseline from its ``describe()`` output."""
-    spec = dict(spec)
-    cls = BASELINES[check_choice("optimizer name", spec.pop("name", None), BASELINES)]
-    return cls(lr=_schedule_from_spec(spec.pop("lr")), **spec)

@@ -157,8 +157,8 @@ def _vector_param(name: str, value, d: int) -> np.ndarray:
 
 
 def _separable(name: str, profile: ScalarProfile, params: dict, weights) -> SeparableProblem:
-    """Shared factory path: validate ``d``, ``seed``, ``x_star``, ``weights``; draw
-    :math:`x^\\star` (if not given) and then :math:`Q` (if ``rotate``) from ``default_rng(seed)``."""
+    r"""Shared factory path: validate ``d``, ``seed``, ``x_star``; draw :math:`x^\star` (unless
+    given) and then :math:`Q` (if ``rotate``) from ``default_rng(seed)``."""
     d = params["d"] = check_int("d", params["d"], 2)
     seed = params["seed"] = check_int("seed", params["seed"], 0)
     rng = np.random.default_rng(seed)
@@ -350,7 +350,8 @@ class CompositeProblem(Problem):
         return self.outer.grad(x @ self.A.T - self.b) @ self.A + self.reg * x
 
     def _hessian(self, x):
-        return self.A.T @ self.outer.hessian(self.A @ x - self.b) @ self.A + self.reg * np.eye(self.d)
+        outer_hessian = self.outer.hessian(self.A @ x - self.b)
+        return self.A.T @ outer_hessian @ self.A + self.reg * np.eye(self.d)
 
     def _newton(self, tol: float, max_iter: int = 100):
         r"""Damped Newton from 0: a step :math:`x - t H^{-1} g` is accepted under Armijo's condition
@@ -393,8 +394,9 @@ def _linearly_separable(margins_matrix: np.ndarray) -> bool:
 def logistic_regression(n: int = 50, d: int = 10, *, reg: float = 1e-2, seed: int = 0,
                         separable: bool = False) -> CompositeProblem:
     r""":math:`f(x) = \frac1n \sum_i \log(1 + e^{-y_i a_i^\top x}) + \tfrac{r}{2}\|x\|^2` with
-    :math:`a_i \sim N(0, I_d)`, :math:`w \sim N(0, I_d/d)` and labels :math:`y_i = \operatorname{sign}(a_i^\top w)`
-    (``separable``) or :math:`y_i = \pm 1` with :math:`P(y_i = 1) = \sigma(a_i^\top w)`.
+    :math:`a_i \sim N(0, I_d)`, :math:`w \sim N(0, I_d/d)` and labels
+    :math:`y_i = \operatorname{sign}(a_i^\top w)` (``separable``) or
+    :math:`y_i = \pm 1` with :math:`P(y_i = 1) = \sigma(a_i^\top w)`.
 
     :math:`L = \|X\|_2^2/(4n) + r` (attained at :math:`x = 0`), :math:`\mu = r`. With ``reg = 0``
     and linearly separable data (checked by a linear program) there is no minimiser:

@@ -89,3 +89,13 @@ def lr_at(schedule, t: int, batch_ndim: int):
             "a per-run lr must match the leading axes of params"
         )
     return eta.reshape(eta.shape + (1,))
+
+
+def schedule_from_description(spec: dict) -> Schedule:
+    """Inverse of :meth:`Schedule.describe`; a user's callable cannot be rebuilt from its name."""
+    if spec.get("kind") == "callable":
+        raise ValueError(
+            f"lr schedule {spec!r} was a user callable and cannot be rebuilt from describe(); "
+            "pass the optimizer itself instead")
+    eta0 = spec["eta0"]
+    return Schedule(np.asarray(eta0, dtype=float) if isinstance(eta0, list) else eta0, spec["kind"])

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emc_theory.baselines import (
-    BASELINES, Adam, GradientDescent, HeavyBall, Lion, Nesterov, make_optimizer)
+    BASELINES, Adam, GradientDescent, HeavyBall, Lion, Nesterov)
+from emc_theory.optimizers import make_optimizer
 from emc_theory.schedules import inv_sqrt, inv_t
 
 GRADS = [(1.0, -2.0), (0.5, 3.0), (-1.5, 0.25)]  # a fixed 3-step gradient sequence in R^2
