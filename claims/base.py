@@ -60,13 +60,16 @@ class Findings:
     """Everything ``gather`` found: evidence, counterexamples, and named facts that the rule uses.
 
     ``facts`` maps a fact name to a value (bool, number, None for 'could not be established');
-    ``per_reading`` maps a reading of h to its own facts where the claim depends on h."""
+    ``per_reading`` maps a reading of h to its own facts where the claim depends on h;
+    ``measurements`` holds values that vary from run to run (wall-clock timings): the report
+    keeps them in its one ``run`` field, so everything else is byte-identical across runs."""
 
     evidence: list = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     per_reading: dict = field(default_factory=dict)
     counterexamples: list = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    measurements: dict = field(default_factory=dict)
 
 
 @dataclass

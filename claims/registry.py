@@ -58,3 +58,16 @@ def run_claims(ids, config: CheckConfig, progress: bool = True) -> list:
         bar.set_postfix_str(cid)
         results.append(run_claim(cid, config))
     return results
+
+
+def replay_counterexample(claim_id: str, counterexample: dict) -> dict:
+    """Rerun a counterexample from its JSON record and return the outcome it gives now.
+
+    A claim module with a ``replay(replay_dict) -> dict`` function replays its own records;
+    otherwise the record is an optimizer run (:func:`emc_theory.replay.run_spec`)."""
+    module = claim_module(claim_id)
+    if hasattr(module, "replay"):
+        return module.replay(counterexample["replay"])
+    from emc_theory.replay import replay
+
+    return replay(counterexample["replay"]).summary()

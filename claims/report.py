@@ -63,7 +63,9 @@ def claims_document(results, config) -> dict:
         "versions": package_versions(),
         "claims": {r.id: r.to_json() for r in results},
         "run": {"generated_at": generated,
-                "seconds": {r.id: round(r.seconds, 3) for r in results}},
+                "seconds": {r.id: round(r.seconds, 3) for r in results},
+                "measurements": {r.id: r.findings.measurements for r in results
+                                 if r.findings.measurements}},
     }
 
 

@@ -79,13 +79,15 @@ class _Baseline:
     def _start_step(self, grads, count: int, shape=None):
         """Check ``grads`` against the state buffers' ``shape`` (if any); return
         ``(grads, eta_t)`` for ``t = count + 1`` with ``eta_t`` broadcastable against ``grads``."""
-        grads = np.asarray(grads, dtype=float)
+        grads = _params_array(grads)
         if shape is not None and grads.shape != shape:
             raise ValueError(
                 f"grads must have the shape of params {tuple(shape)} (the optimizer state's "
                 f"shape), got {grads.shape}")
         check_finite_grads(grads)
         eta = lr_at(self.schedule, count + 1, grads.ndim - 1)
+        if np.ndim(eta):
+            eta = eta.astype(grads.dtype, copy=False)
         if np.ndim(eta) and np.shape(eta)[:-1] != grads.shape[:-1]:
             raise ValueError(
                 f"a per-run lr must have the shape of the batch axes of params "
@@ -94,7 +96,10 @@ class _Baseline:
 
 
 def _params_array(params) -> np.ndarray:
-    params = np.asarray(params, dtype=float)
+    """``params`` as an array, keeping a floating dtype (float32 stays float32)."""
+    params = np.asarray(params)
+    if not np.issubdtype(params.dtype, np.floating):
+        params = params.astype(float)
     if params.ndim < 1:
         raise ValueError(
             f"params must have at least one axis (the coordinate axis), got shape {params.shape}")

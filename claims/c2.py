@@ -1,0 +1,114 @@
+"""C2 (EMC paper, 4.2): storing K momentum states increases memory by a factor K.
+
+Claim: "Memory Requirements: Storing K momentum states increases memory usage by factor K." No
+proof is given (it is a count).
+
+What we check:
+
+* numerical: bytes the core allocates for the optimizer state (``tracemalloc``, which NumPy
+  reports its buffers to) for EMC with K = 1..8 against heavy ball (one momentum buffer) and
+  Adam (two buffers), at several d and dtypes; and the extra memory a step needs beyond its
+  output (peak of an in-place update);
+* symbolic count: the state is K arrays of d floats, :math:`K d` against :math:`d`; the whole
+  training memory (parameters, gradient, state) is :math:`(K + 2) d` against :math:`3 d`.
+
+Rule: statement *holds* when the measured state ratio EMC/heavy ball equals K exactly for every
+(K, d, dtype) and an in-place step's extra memory is O(d) (at most a few d floats, independent of
+K); *fails* otherwise. The whole-training factor (K+2)/3 is reported as a condition.
+"""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+
+from emc_theory import EMC
+from emc_theory.baselines import Adam, HeavyBall
+
+from .base import CheckConfig, Evidence, Findings, Verdict
+
+ID = "C2"
+TITLE = "Memory grows by a factor K"
+WHERE = "4.2"
+STATEMENT = "Storing K momentum states increases memory usage by factor K."
+PROOF = None
+
+
+_NUMPY_DATA = tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)
+
+
+def allocated_bytes(fn) -> tuple[int, int]:
+    """(array-data bytes still held by ``fn()``'s result, peak bytes traced during the call).
+
+    The first number counts only NumPy's data buffers (its tracemalloc domain), not Python
+    object headers."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        result = fn()
+        _, peak = tracemalloc.get_traced_memory()
+        held = tracemalloc.take_snapshot().filter_traces([_NUMPY_DATA])
+        current = sum(stat.size for stat in held.statistics("filename"))
+        del result
+    finally:
+        tracemalloc.stop()
+    return current, peak
+
+
+def gather(config: CheckConfig) -> Findings:
+    dims = [1000, 100_000] if config.quick else [1000, 10_000, 1_000_000]
+    Ks = range(1, 9)
+    rows, ratios_exact, step_extra = [], True, []
+    for dtype in (np.float64, np.float32):
+        for d in dims:
+            params = np.zeros(d, dtype=dtype)
+            hb, _ = allocated_bytes(lambda: HeavyBall(lr=0.1).init(params))
+            adam, _ = allocated_bytes(lambda: Adam(lr=0.1).init(params))
+            for K in Ks:
+                opt = EMC(K=K, lr=0.1)
+                emc, _ = allocated_bytes(lambda: opt.init(params))
+                state = opt.init(params)
+                grads = np.linspace(-1, 1, d, dtype=dtype)
+                opt.update(grads, state, inplace=True)  # warm any workspace
+                _, peak = allocated_bytes(lambda: opt.update(grads, state, inplace=True))
+                step_extra.append(peak / (d * params.itemsize))
+                ratios_exact &= emc == K * hb
+                rows.append({"dtype": np.dtype(dtype).name, "d": d, "K": K, "emc_bytes": emc,
+                             "heavy_ball_bytes": hb, "adam_bytes": adam,
+                             "step_peak_in_d_floats": round(peak / (d * params.itemsize), 3)})
+    findings = Findings(parameters={"d": dims, "K": list(Ks), "dtypes": ["float64", "float32"]})
+    findings.evidence += [
+        Evidence("numerical", "tracemalloc: optimizer state",
+                 f"EMC state / heavy-ball state = K exactly for K = 1..8, d in {dims}, float64 "
+                 f"and float32: {ratios_exact}; EMC / Adam = K/2",
+                 {"rows": rows}),
+        Evidence("numerical", "tracemalloc: peak of one in-place step",
+                 f"an in-place EMC step allocates at most {max(step_extra):.2f} d floats beyond "
+                 "the state (output and scratch), whatever K",
+                 {"max_step_extra_in_d_floats": max(step_extra)}),
+        Evidence("symbolic", "count of stored floats",
+                 "state K d vs d (one momentum buffer); parameters + gradient + state "
+                 "(K + 2) d vs 3 d, a factor (K + 2)/3: 5/3 at K = 3, 7/3 at K = 5",
+                 {"state_factor": "K", "training_factor": "(K+2)/3"}),
+    ]
+    findings.facts = {"state_ratio_is_K": bool(ratios_exact),
+                      "step_extra_in_d_floats": float(max(step_extra))}
+    return findings
+
+
+def decide(findings: Findings) -> Verdict:
+    f = findings.facts
+    if not f["state_ratio_is_K"]:
+        return Verdict("fails", "none", "measured state ratio differs from K",
+                       "the paper states C2 without proof")
+    if f["step_extra_in_d_floats"] > 8:
+        return Verdict("conditional", "none",
+                       f"state ratio is K, but a step needs {f['step_extra_in_d_floats']:.1f} d "
+                       "extra floats", "the paper states C2 without proof",
+                       conditions=["counting the state only, not the step's working memory"])
+    return Verdict("holds", "none",
+                   "optimizer state is exactly K times one momentum buffer (measured); a step "
+                   f"adds at most {f['step_extra_in_d_floats']:.1f} d floats",
+                   "the paper states C2 without proof",
+                   conditions=["relative to one momentum buffer; with parameters and gradient "
+                               "counted the factor is (K + 2)/3"])

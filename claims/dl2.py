@@ -1,0 +1,226 @@
+r"""DL2 (Papazov, Pesme & Flammarion): small :math:`\lambda` recovers sparser solutions; and which
+:math:`\lambda` governs EMC's implicit bias.
+
+Claim (abstract of seed ``002``): training a 2-layer diagonal linear network in an
+overparametrised regression, the recovered solution is characterised by an implicit
+regularisation problem, and small values of :math:`\lambda = \gamma/(1-\beta)^2` help to recover
+sparse solutions. The seed gives only the abstract: ``PROOF = None``.
+
+What we check (network, data and initialisation of :mod:`claims.dl_common`:
+:math:`\beta = u\odot u - v\odot v`, :math:`u_0 = v_0 = \alpha\mathbf{1}`, n = 20, d = 40,
+3-sparse :math:`\beta^\star`): heavy ball at momentum 0.9 with :math:`\gamma = \lambda(1-\beta)^2`
+for :math:`\lambda` on a log grid, one array program, each run to :math:`F < 10^{-10}`; then the
+Spearman rank correlations :math:`\rho_1` of :math:`\|\beta_\infty\|_1` and :math:`\rho_2` of
+:math:`\|\beta_\infty - \beta^\star\|_2` with :math:`\lambda`.
+
+EMC (evidence only, not part of the rule): the ``"linear"`` reading with K levels is a mixture of
+heavy balls with :math:`\lambda_k = \eta/(1-\beta_k) = \eta 2^k` (the spec's
+:math:`\eta 4^k` would need undamped momentum :math:`m = \beta m + g`; EMC's
+:math:`(1-\beta_k)` factor gives :math:`\eta 2^k`). A first-order expansion of the mixture
+:math:`\dot W = -\sum_k \alpha_k m_k`, :math:`\lambda_k \dot m_k + m_k = \nabla F` gives the
+weighted mean :math:`\bar\lambda = \sum_k \alpha_k \lambda_k = \eta\,T_{\mathrm{eff}}` (the
+effective memory). We run EMC to :math:`F < 10^{-10}` from the same start, find the
+:math:`\lambda^\star` whose heavy-ball solution is closest (projection onto the piecewise-linear
+curve :math:`\log\lambda \mapsto \beta_\infty^{HB}(\lambda)`), and report which candidate is
+nearest in :math:`\log\lambda`: each level's :math:`\eta 2^k`, :math:`\bar\lambda` (averaged
+along the path, weighted by step length), the weighted harmonic mean
+:math:`(\sum_k \alpha_k/\lambda_k)^{-1}` (added after the first run put :math:`\lambda^\star`
+below :math:`\bar\lambda`), and the spec's :math:`\eta 4^k` values and their mean.
+
+Rule (written before running): *undecided* if a fact is missing or a run did not converge;
+*holds* if :math:`\rho_1 \ge` ``RHO_HOLDS`` = 0.9 and :math:`\rho_2 \ge 0.9`; *conditional* if
+exactly one of the two reaches 0.9 (the condition names which: "l1 grows" or "error grows");
+*fails* if both are below ``RHO_FAILS`` = 0.5; else *undecided*. A decrease of
+:math:`\|\beta_\infty\|_1` between neighbouring :math:`\lambda`s is a counterexample to strict
+monotonicity. Proof: *none*.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from emc_theory.emc import EMC
+
+from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict
+from .dl_common import (dln_beta, effective_alpha, emc_level_lambdas, heavy_ball_for_lambdas,
+                        hyperbolic_entropy_solution, problem_from_description, rank_correlation,
+                        run_dln, sparse_regression)
+
+ID = "DL2"
+TITLE = "Small lambda recovers sparser DLN solutions"
+WHERE = "abstract (implicit regularisation of the 2-layer DLN)"
+SOURCE = ("002_b6e316ebb5bc5295.txt (Papazov, Pesme & Flammarion, Leveraging continuous time to "
+          "understand momentum when training diagonal linear networks)")
+STATEMENT = ("When training a 2-layer diagonal linear network in an overparametrised regression "
+             "setting, we characterise the recovered solution through an implicit "
+             "regularisation problem. We then prove that small values of lambda help to recover "
+             "sparse solutions.")
+PROOF = None
+
+ALPHA = 0.1
+MOMENTUM = 0.9
+LAMBDAS = {False: tuple(2.0 ** (k / 2) for k in range(-2, 7)), True: (1.0, 2.0, 4.0)}
+TOL = 1e-10
+MAX_STEPS = 40000
+EMC_K = 3
+EMC_ETAS = {False: (0.15, 0.3, 0.6), True: (0.6,)}
+EMC_READING = "linear"
+RHO_HOLDS = 0.9
+RHO_FAILS = 0.5
+
+
+def solve_for_lambdas(problem, lambdas, alpha=ALPHA, momentum=MOMENTUM):
+    """Heavy-ball runs to ``TOL`` for each lambda (one array program)."""
+    lambdas = np.asarray(lambdas, dtype=float)
+    return run_dln(heavy_ball_for_lambdas(lambdas, momentum), problem, alpha, lambdas.size,
+                   MAX_STEPS, tol=TOL)
+
+
+def closest_lambda(solution, lambdas, solutions):
+    r"""The :math:`\lambda^\star` of the point nearest to ``solution`` on the piecewise-linear
+    curve through ``solutions`` (rows, one per ``lambdas``), linear in :math:`\log\lambda`
+    between grid points; returns ``(lambda_star, distance)``."""
+    best = (np.inf, None)
+    logs = np.log(lambdas)
+    for i in range(len(lambdas) - 1):
+        a, b = solutions[i], solutions[i + 1]
+        t = np.clip(np.dot(solution - a, b - a) / np.dot(b - a, b - a), 0.0, 1.0)
+        dist = float(np.linalg.norm(solution - (a + t * (b - a))))
+        if dist < best[0]:
+            best = (dist, float(np.exp(logs[i] + t * (logs[i + 1] - logs[i]))))
+    return best[1], best[0]
+
+
+def emc_comparison(problem, lambdas, hb_solutions, etas) -> dict:
+    r"""EMC (``EMC_READING``, ``EMC_K`` levels, per-run lr ``etas``) to ``TOL``; the heavy-ball
+    :math:`\lambda^\star` closest to its solution and the candidate lambdas of the cascade:
+    each level's :math:`\eta 2^k`, the step-length-weighted path averages of the arithmetic mean
+    :math:`\sum_k\alpha_k\lambda_k` and of the harmonic mean
+    :math:`(\sum_k\alpha_k/\lambda_k)^{-1}`, and the spec's :math:`\eta 4^k` with their mean."""
+    etas = np.asarray(etas, dtype=float)
+    run = run_dln(EMC(K=EMC_K, lr=etas, reading=EMC_READING), problem, ALPHA, etas.size,
+                  MAX_STEPS, tol=TOL)
+    level = emc_level_lambdas(EMC_K, etas)
+    spec_level = np.multiply.outer(etas, 4.0 ** np.arange(1, EMC_K + 1))
+    rows = []
+    curve_spread = float(np.linalg.norm(hb_solutions[-1] - hb_solutions[0]))
+    for b, eta in enumerate(etas):
+        n = int(run.stop_step[b])
+        weights, lengths = run.weights[:n, b], run.step_norm[:n, b] / run.step_norm[:n, b].sum()
+        star, dist = closest_lambda(dln_beta(run.w[b]), lambdas, hb_solutions)
+        candidates = {f"level_{k + 1}": level[b, k] for k in range(EMC_K)}
+        candidates.update({
+            "arithmetic_mean": lengths @ (weights @ level[b]),
+            "harmonic_mean": 1.0 / (lengths @ (weights @ (1.0 / level[b]))),
+            **{f"spec_level_{k + 1}": spec_level[b, k] for k in range(EMC_K)},
+            "spec_arithmetic_mean": lengths @ (weights @ spec_level[b])})
+        log_gaps = {k: float(abs(np.log(star / v))) for k, v in candidates.items()}
+        rows.append({"eta": float(eta), "status": str(run.status[b]), "stop_step": n,
+                     "lambda_star": star, "lambda_star_over_eta": star / float(eta),
+                     "at_grid_edge": bool(np.isclose(star, lambdas[0])
+                                          or np.isclose(star, lambdas[-1])),
+                     "distance_to_hb_curve": dist, "relative_distance": dist / curve_spread,
+                     "candidates": {k: float(v) for k, v in candidates.items()},
+                     "log_gaps": log_gaps, "nearest": min(log_gaps, key=log_gaps.get)})
+    return {"rows": rows, "curve_spread": curve_spread}
+
+
+def gather(config: CheckConfig) -> Findings:
+    problem = sparse_regression(seed=config.seed)
+    lambdas = np.array(LAMBDAS[config.quick])
+    run = solve_for_lambdas(problem, lambdas)
+    solutions = dln_beta(run.w)
+    l1 = np.abs(solutions).sum(axis=1)
+    error = np.linalg.norm(solutions - problem.beta_star, axis=1)
+    support = (np.abs(solutions) > 1e-2 * np.abs(solutions).max(axis=1, keepdims=True)).sum(1)
+    converged = bool(np.all(run.status == "converged"))
+    rho_l1 = rank_correlation(lambdas, l1)
+    rho_error = rank_correlation(lambdas, error)
+    limit = hyperbolic_entropy_solution(problem, ALPHA)
+    to_limit = np.linalg.norm(solutions - limit, axis=1)
+    fits = np.array([effective_alpha(problem, s) for s in solutions])
+    emc = emc_comparison(problem, lambdas, solutions, EMC_ETAS[config.quick])
+    facts = {"all_converged": converged, "spearman_l1": rho_l1, "spearman_error": rho_error,
+             "l1_relative_increase": float(l1[-1] / l1[0] - 1),
+             "gf_limit_l1": float(np.abs(limit).sum()),
+             "gf_limit_sparser_than_all": bool(np.all(np.abs(limit).sum() < l1)),
+             "spearman_distance_to_gf_limit": rank_correlation(lambdas, to_limit),
+             "spearman_effective_alpha": rank_correlation(lambdas, fits[:, 0]),
+             "emc_converged": all(r["status"] == "converged" for r in emc["rows"]),
+             "emc_inside_grid": not any(r["at_grid_edge"] for r in emc["rows"]),
+             **{f"emc_max_log_gap_{name}": max(r["log_gaps"][name] for r in emc["rows"])
+                for name in ("level_1", f"level_{EMC_K}", "arithmetic_mean", "harmonic_mean")}}
+    table = ", ".join(f"{lam:.3g}: {a:.4f}/{e:.4f}" for lam, a, e in zip(lambdas, l1, error))
+    emc_line = "; ".join(
+        f"eta={r['eta']}: lambda*={r['lambda_star']:.3g} = {r['lambda_star_over_eta']:.2f} eta "
+        f"(arithmetic mean {r['candidates']['arithmetic_mean'] / r['eta']:.2f} eta, harmonic "
+        f"{r['candidates']['harmonic_mean'] / r['eta']:.2f} eta; nearest {r['nearest']}; "
+        f"off-curve {r['relative_distance']:.2f})" for r in emc["rows"])
+    evidence = [
+        Evidence("numerical", "heavy-ball solutions over a lambda grid",
+                 f"lambda: ||beta_inf||_1 / ||beta_inf - beta*||: {table}; Spearman "
+                 f"rho_l1={rho_l1:.3f}, rho_err={rho_error:.3f}; ||beta*||_1="
+                 f"{np.abs(problem.beta_star).sum():.4f}",
+                 {"lambdas": lambdas.tolist(), "l1": l1.tolist(), "error": error.tolist(),
+                  "support_size_1pct": support.tolist(), "stop_step": run.stop_step.tolist(),
+                  "status": run.status.tolist(), "final_loss": run.final_loss.tolist(),
+                  "beta_star_l1": float(np.abs(problem.beta_star).sum())}),
+        Evidence("independent", "closed-form lambda -> 0 limit (hyperbolic entropy)",
+                 f"gradient-flow limit (Woodworth et al. 2020, alpha={ALPHA}): l1 "
+                 f"{np.abs(limit).sum():.4f}, error "
+                 f"{np.linalg.norm(limit - problem.beta_star):.4f}; "
+                 "distance of the heavy-ball solutions to it: "
+                 + ", ".join(f"{d:.3f}" for d in to_limit)
+                 + "; best scalar alpha_eff: " + ", ".join(f"{a:.3f}" for a in fits[:, 0])
+                 + " (fit residual " + ", ".join(f"{r:.3f}" for r in fits[:, 1]) + ")",
+                 {"limit_l1": float(np.abs(limit).sum()),
+                  "limit_error": float(np.linalg.norm(limit - problem.beta_star)),
+                  "distance_to_limit": to_limit.tolist(), "effective_alpha": fits[:, 0].tolist(),
+                  "effective_alpha_residual": fits[:, 1].tolist()}),
+        Evidence("numerical", "EMC's implicit bias against the heavy-ball lambda curve",
+                 f"EMC {EMC_READING} K={EMC_K}, lambda_k = eta 2^k: {emc_line}", emc),
+    ]
+    findings = Findings(evidence=evidence, facts=facts, parameters={
+        **{f"data_{k}": v for k, v in problem.describe().items()}, "parametrisation": "beta = u*u - v*v, u0 = v0 = alpha",
+        "alpha": ALPHA, "momentum": MOMENTUM, "lambdas": lambdas.tolist(), "tol": TOL,
+        "max_steps": MAX_STEPS, "emc_K": EMC_K, "emc_etas": list(EMC_ETAS[config.quick]),
+        "emc_reading": EMC_READING, "emc_entropy": "l2", "seed": config.seed})
+    drops = np.diff(l1)
+    if converged and drops.min() < 0:
+        i = int(np.argmin(drops))
+        spec = {"problem": problem.describe(), "alpha": ALPHA, "momentum": MOMENTUM,
+                "lambdas": [float(lambdas[i]), float(lambdas[i + 1])]}
+        findings.counterexamples.append(Counterexample(
+            ID, f"||beta_inf||_1 falls from {l1[i]:.6f} to {l1[i + 1]:.6f} as lambda grows "
+            f"from {lambdas[i]:.3g} to {lambdas[i + 1]:.3g}", spec, replay(spec)))
+    return findings
+
+
+def replay(spec: dict) -> dict:
+    """Rerun the heavy-ball runs of a counterexample; return their l1 norms and statuses."""
+    problem = problem_from_description(spec["problem"])
+    run = solve_for_lambdas(problem, spec["lambdas"], spec["alpha"], spec["momentum"])
+    return {"l1": np.abs(dln_beta(run.w)).sum(axis=1).tolist(), "status": run.status.tolist()}
+
+
+def decide(findings: Findings) -> Verdict:
+    f = findings.facts
+    proof, proof_reason = "none", ("the seed is the abstract only; the paper's proof is not in it")
+    if any(f.get(k) is None for k in ("all_converged", "spearman_l1", "spearman_error")):
+        return Verdict("undecided", proof, "a solution could not be established", proof_reason)
+    if not f["all_converged"]:
+        return Verdict("undecided", proof, f"not every heavy-ball run reached F < {TOL}",
+                       proof_reason)
+    rho_l1, rho_error = f["spearman_l1"], f["spearman_error"]
+    numbers = f"Spearman rho: l1 {rho_l1:.2f}, error {rho_error:.2f} vs lambda"
+    if rho_l1 >= RHO_HOLDS and rho_error >= RHO_HOLDS:
+        return Verdict("holds", proof, f"l1 norm and error grow with lambda ({numbers})",
+                       proof_reason)
+    if (rho_l1 >= RHO_HOLDS) != (rho_error >= RHO_HOLDS):
+        grows = "l1 grows" if rho_l1 >= RHO_HOLDS else "error grows"
+        return Verdict("conditional", proof, f"only one measure grows with lambda ({numbers})",
+                       proof_reason, conditions=[f"{grows} with lambda (rho >= {RHO_HOLDS}); "
+                                                 "the other does not"])
+    if rho_l1 < RHO_FAILS and rho_error < RHO_FAILS:
+        return Verdict("fails", proof, f"neither measure grows with lambda ({numbers})",
+                       proof_reason)
+    return Verdict("undecided", proof, f"weak trend ({numbers})", proof_reason)

@@ -1,0 +1,196 @@
+"""LN1 (Tan & Huang, Lion through an information bottleneck): the rule on constructed evidence,
+the mutual-information quadratures against closed forms, a fine-grid integral and asymptotics,
+the Lion comparison protocol against the runner, and a quick gather."""
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import ndtr
+
+from claims import ln1
+from claims.base import CheckConfig, Findings
+from emc_theory.baselines import Lion
+from emc_theory.problems import quadratic
+from emc_theory.replay import replay
+from emc_theory.runner import minimize
+
+
+def _information_fine_grid(snr, points=200_001):
+    r""":math:`I(X;Y) = \tfrac12\sum_y \int p(x\mid y)\log\frac{p(x\mid y)}{p(x)}dx` by the
+    trapezoid rule on a fine grid (the definition, no posterior or entropy identity used)."""
+    x = np.linspace(-snr - 12, snr + 12, points)
+    logs = [-0.5 * (x - y * snr) ** 2 - 0.5 * np.log(2 * np.pi) for y in (1, -1)]
+    log_mix = np.logaddexp(*logs) - np.log(2)
+    integrand = sum(0.5 * np.exp(lp) * (lp - log_mix) for lp in logs)
+    return float(np.sum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(x)))
+
+
+def _binary_entropy_by_hand(p):
+    return -p * np.log(p) - (1 - p) * np.log(1 - p)
+
+
+# ----------------------------------------------------------------------------- the rule
+
+INFO_OK = {"sign_quadrature_matches_closed_form": True, "two_quadratures_agree": True,
+           "information_tanh_exceeds_sign": True, "information_sign_exceeds_tanh_somewhere": False,
+           "posterior_mean_is_tanh_symbolic": True, "information_gap_max": 0.085}
+PRACTICE_HOLDS = {"some_scale_wins_majority_without_loss": True, "some_scale_net_positive": True}
+PRACTICE_MIXED = {"some_scale_wins_majority_without_loss": False, "some_scale_net_positive": True}
+PRACTICE_FAILS = {"some_scale_wins_majority_without_loss": False,
+                  "some_scale_net_positive": False}
+
+
+@pytest.mark.parametrize("facts, expected", [
+    ({**INFO_OK, **PRACTICE_HOLDS}, "holds"),
+    ({**INFO_OK, **PRACTICE_MIXED}, "conditional"),
+    ({**INFO_OK, **PRACTICE_FAILS}, "conditional"),
+    ({**INFO_OK, **PRACTICE_HOLDS, "information_sign_exceeds_tanh_somewhere": True,
+      "information_tanh_exceeds_sign": False}, "fails"),
+    ({**INFO_OK, **PRACTICE_HOLDS, "sign_quadrature_matches_closed_form": False}, "undecided"),
+    (INFO_OK, "undecided"),
+])
+def test_rule_reaches_every_verdict(facts, expected):
+    verdict = ln1.decide(Findings(facts=facts))
+    assert verdict.statement == expected
+    assert verdict.proof == "none"
+
+
+def test_rule_practical_part_is_reported_as_a_condition():
+    verdict = ln1.decide(Findings(facts={**INFO_OK, **PRACTICE_FAILS}))
+    assert "information claim: holds" in verdict.conditions
+    assert "tanh in place of sign in Lion: fails" in verdict.conditions
+    wrong = ln1.decide(Findings(facts={**INFO_OK, **PRACTICE_HOLDS,
+                                       "information_sign_exceeds_tanh_somewhere": True}))
+    assert wrong.statement == "fails"
+
+
+# ----------------------------------------------------------------------------- information
+
+@pytest.mark.parametrize("snr", [0.05, 0.3, 1.0, 2.5, 5.0])
+def test_sign_information_quadrature_matches_closed_form(snr):
+    closed = np.log(2) - _binary_entropy_by_hand(ndtr(-snr))
+    assert ln1.information_sign_quadrature(snr) == pytest.approx(closed, rel=1e-9, abs=1e-14)
+    assert ln1.information_sign_closed_form(snr) == pytest.approx(closed, rel=1e-12)
+
+
+@pytest.mark.parametrize("snr", [0.05, 0.5, 1.3, 4.0])
+def test_information_of_x_matches_fine_grid_definition(snr):
+    reference = _information_fine_grid(snr)
+    assert ln1.information_posterior(snr) == pytest.approx(reference, rel=1e-7, abs=1e-12)
+    assert ln1.information_differential(snr) == pytest.approx(reference, rel=1e-7, abs=1e-12)
+
+
+def test_information_limits():
+    """Small s: I(X;Y) ~ s^2/2 and I(sign X;Y) ~ s^2/pi; large s: both -> log 2."""
+    s = 0.01
+    assert ln1.information_posterior(s) / s**2 == pytest.approx(0.5, rel=1e-3)
+    assert ln1.information_sign_closed_form(s) / s**2 == pytest.approx(1 / np.pi, rel=1e-3)
+    assert ln1.information_posterior(8.0) == pytest.approx(np.log(2), abs=1e-12)
+
+
+@pytest.mark.parametrize("snr, scale", [(0.2, 0.2), (0.2, 1.0), (1.0, 0.3), (1.0, 1.0)])
+def test_tanh_information_equals_information_of_x(snr, scale):
+    """Data processing with an invertible map: I(tanh(aX); Y) = I(X; Y) for every a > 0."""
+    assert ln1.information_tanh(snr, scale) == pytest.approx(_information_fine_grid(snr),
+                                                             rel=1e-7)
+
+
+@given(st.floats(0.05, 5.0))
+def test_x_carries_more_information_than_its_sign(snr):
+    assert ln1.information_posterior(snr) > ln1.information_sign_closed_form(snr)
+
+
+@pytest.mark.parametrize("mu, sigma", [(0.7, 1.3), (2.0, 0.5)])
+def test_posterior_mean_is_tanh_numerically(mu, sigma):
+    x = np.linspace(-4, 4, 41)
+    like = {y: np.exp(-(x - y * mu) ** 2 / (2 * sigma**2)) for y in (1, -1)}
+    posterior_mean = (like[1] - like[-1]) / (like[1] + like[-1])
+    np.testing.assert_allclose(posterior_mean, np.tanh(mu * x / sigma**2), rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_symbolic_facts_all_established():
+    assert all(ln1.symbolic_facts().values())
+
+
+# ----------------------------------------------------------------------------- Lion protocol
+
+@pytest.mark.parametrize("tanh, sign, expected", [
+    ({"steps": 80.0, "final_gap": 1.0}, {"steps": 100.0, "final_gap": 1.0}, 1),
+    ({"steps": 95.0, "final_gap": 1.0}, {"steps": 100.0, "final_gap": 1.0}, 0),
+    ({"steps": 120.0, "final_gap": 1.0}, {"steps": 100.0, "final_gap": 1.0}, -1),
+    ({"steps": 50.0, "final_gap": 1.0}, {"steps": np.inf, "final_gap": 1.0}, 1),
+    ({"steps": np.inf, "final_gap": 1e-9}, {"steps": 300.0, "final_gap": 1.0}, -1),
+    ({"steps": np.inf, "final_gap": 0.4}, {"steps": np.inf, "final_gap": 1.0}, 1),
+    ({"steps": np.inf, "final_gap": 0.6}, {"steps": np.inf, "final_gap": 1.0}, 0),
+    ({"steps": np.inf, "final_gap": 3.0}, {"steps": np.inf, "final_gap": 1.0}, -1),
+])
+def test_compare(tanh, sign, expected):
+    assert ln1.compare(tanh, sign) == expected
+
+
+@pytest.fixture(scope="module")
+def small_problem():
+    problem = quadratic(4, 10.0, seed=1)
+    x0 = problem.x_star + np.random.default_rng(2).standard_normal((1, 4))
+    return problem, x0
+
+
+@pytest.mark.parametrize("name", ["sign", "tanh_10"])
+def test_tuned_runs_agree_with_the_runner_stopping_rule(small_problem, name):
+    """One start: the history-scanned steps to target equal the runner's own gap_tol stop."""
+    problem, x0 = small_problem
+    config = ln1.lion_configs()[name]
+    run = ln1.tuned_runs(problem, config, x0, 120)
+    assert run["lr"] in ln1.LR_GRID
+    stopped = minimize(Lion(lr=run["lr"], **config), problem, x0[0], 120,
+                       gap_tol=run["targets"][0])
+    if np.isfinite(run["steps"]):
+        assert stopped.status == "converged" and stopped.stop_step == run["steps"]
+    else:
+        assert stopped.status == "max_steps"
+    full = minimize(Lion(lr=run["lr"], **config), problem, x0[0], 120)
+    assert full.final_gap == pytest.approx(run["final_gap"], rel=1e-12, abs=1e-300)
+
+
+def test_lion_counterexample_replays_from_json(small_problem):
+    problem, x0 = small_problem
+    runs = {name: ln1.tuned_runs(problem, cfg, x0, 60) for name, cfg in ln1.lion_configs().items()}
+    cx = ln1.lion_counterexample(problem, "tanh_1", runs, x0[0], 60)
+    traj = replay(json.loads(json.dumps(cx.replay)))
+    assert str(traj.status) == cx.outcome["status"]
+    assert int(traj.stop_step) == cx.outcome["stop_step"]
+    assert float(traj.final_gap) == pytest.approx(cx.outcome["final_gap"], rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- gather (quick)
+
+@pytest.fixture(scope="module")
+def quick_findings():
+    return ln1.gather(CheckConfig(quick=True, seed=0))
+
+
+def test_gather_quick_evidence_and_facts(quick_findings):
+    f = quick_findings
+    assert {e.kind for e in f.evidence} == {"symbolic", "numerical", "independent"}
+    for key, value in f.facts.items():
+        assert value is None or isinstance(value, (bool, int, float)), key
+    for key in ("information_tanh_exceeds_sign", "sign_quadrature_matches_closed_form",
+                "some_scale_wins_majority_without_loss", "some_scale_net_positive"):
+        assert isinstance(f.facts[key], bool), key
+    assert f.facts["problems_compared"] == 2
+    json.dumps(f.parameters)
+    json.dumps([e.data for e in f.evidence])
+
+
+def test_gather_is_deterministic(quick_findings):
+    assert ln1.gather(CheckConfig(quick=True, seed=0)).facts == quick_findings.facts
+
+
+def test_gather_counterexamples_replay(quick_findings):
+    for cx in quick_findings.counterexamples:
+        traj = replay(json.loads(json.dumps(cx.replay)))
+        assert (str(traj.status), int(traj.stop_step)) == (cx.outcome["status"],
+                                                           cx.outcome["stop_step"])
