@@ -32,6 +32,7 @@ TITLE = "Entropy is maximal for uniform, minimal for dominated gradients"
 WHERE = "2.1"
 STATEMENT = ("The entropy is maximized when gradients are uniformly distributed across dimensions "
              "and minimized when dominated by a few components.")
+SYMBOLIC = ("entropy_bounds",)  # derivations of proofs/ this check reads
 PROOF = None
 _RTOL = 1e-12
 

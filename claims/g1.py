@@ -30,6 +30,7 @@ ID = "G1"
 TITLE = "gamma = 2 - H/H_max lies in [1, 2]"
 WHERE = "2.4"
 STATEMENT = "gamma(H_t) = 2 - H_t/H_max, ensuring gamma in [1, 2]."
+SYMBOLIC = ("gamma_range",)  # derivations of proofs/ this check reads
 PROOF = "(implicit) 0 <= H_t <= H_max, hence H_t/H_max in [0, 1]."
 
 

@@ -30,6 +30,7 @@ TITLE = "Momentum states with exponentially increasing memory"
 WHERE = "2.2"
 STATEMENT = ("We maintain K momentum states with exponentially increasing memory, "
              "beta_k = 1 - 2^{-k}.")
+SYMBOLIC = ("effective_memory",)  # derivations of proofs/ this check reads
 PROOF = None
 
 

@@ -37,6 +37,7 @@ ID = "N1"
 TITLE = "The power in the update may cause instabilities"
 WHERE = "4.2"
 STATEMENT = "The power operation in the update rule may cause instabilities."
+SYMBOLIC = ("reading_regularity",)  # derivations of proofs/ this check reads
 PROOF = None
 POWER_READINGS = ("power", "root")
 _K = 3
@@ -99,8 +100,10 @@ def gather(config: CheckConfig) -> Findings:
                     "eta_times_L": float(grid[i][0]), "start_scale": float(grid[i][1])}
     overflow = {}
     for dtype in (np.float64, np.float32):
-        m = np.logspace(0, np.log10(np.finfo(dtype).max), 4000).astype(dtype)
-        h = apply_reading(m.copy(), np.full(1, 2.0, dtype=dtype), "power")
+        top = np.log10(float(np.finfo(dtype).max)) - 1e-6  # every m finite
+        m = (10.0 ** np.linspace(0.0, top, 4000)).astype(dtype)
+        with np.errstate(over="ignore"):
+            h = apply_reading(m.copy(), np.asarray(2.0, dtype=dtype), "power")
         first = m[~np.isfinite(h)]
         overflow[np.dtype(dtype).name] = float(first[0]) if first.size else None
     symbolic = derivation_result("reading_regularity")

@@ -32,6 +32,7 @@ TITLE = "Low entropy favours longer-term momentum"
 WHERE = "3.2, Proposition 1"
 STATEMENT = ("In regions of low gradient entropy (H_t -> 0), the algorithm favors longer-term "
              "momentum states.")
+SYMBOLIC = ("softmax_limits", "effective_memory")  # derivations of proofs/ this check reads
 PROOF = ("As Ht -> 0, the softmax weights approach uniform distribution, giving equal weight to "
          "all timescales.")
 

@@ -31,6 +31,7 @@ TITLE = "High entropy favours shorter-term momentum"
 WHERE = "3.2, Proposition 2"
 STATEMENT = ("In regions of high gradient entropy (H_t -> H_max), the algorithm favors "
              "shorter-term momentum states.")
+SYMBOLIC = ("softmax_limits", "effective_memory")  # derivations of proofs/ this check reads
 PROOF = ("As Ht -> 1, higher values of lambda_k dominate the softmax, favoring larger k "
          "(shorter memory).")
 

@@ -52,6 +52,9 @@ def run_claim(claim_id: str, config: CheckConfig) -> ClaimResult:
 
 def run_claims(ids, config: CheckConfig, progress: bool = True) -> list:
     """Run the claims ``ids`` in order, with a progress bar on stderr."""
+    from .symbolic import prefetch
+
+    prefetch(name for cid in ids for name in getattr(claim_module(cid), "SYMBOLIC", ()))
     results = []
     bar = tqdm(ids, desc="claims", unit="claim", disable=not progress, leave=False)
     for cid in bar:

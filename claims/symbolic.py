@@ -1,17 +1,43 @@
-"""Symbolic evidence for the claim checks: the derivations of ``proofs/`` read as data."""
+"""Symbolic evidence for the claim checks: the derivations of ``proofs/`` read as data.
+
+Derivations are pure sympy and independent of the numerical checks, so :func:`prefetch` starts
+them in one worker process while the numerical checks run in this one (the machine has two
+cores); :func:`derivation_result` waits for a prefetched result or computes it in process.
+"""
 from __future__ import annotations
 
+import atexit
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .base import Evidence
 
+_RESULTS: dict[str, Future | dict] = {}
+_POOL: list = []
 
-@lru_cache(maxsize=None)
-def _derive(name: str):
+
+def _derive_json(name: str) -> dict:
     import proofs
 
-    return proofs.DERIVATIONS[name]()
+    return proofs.DERIVATIONS[name]().to_json()
+
+
+def _shutdown() -> None:
+    for pool in _POOL:
+        pool.shutdown(cancel_futures=True)
+    _POOL.clear()
+
+
+def prefetch(names) -> None:
+    """Start the derivations ``names`` (not yet computed) in a background worker process."""
+    missing = [n for n in dict.fromkeys(names) if n not in _RESULTS]
+    if not missing:
+        return
+    if not _POOL:
+        _POOL.append(ProcessPoolExecutor(max_workers=1))
+        atexit.register(_shutdown)
+    for name in missing:
+        _RESULTS[name] = _POOL[0].submit(_derive_json, name)
 
 
 @dataclass(frozen=True)
@@ -19,27 +45,33 @@ class SymbolicResult:
     """A derivation's conclusions; ``value(key)`` is ``None`` unless sympy proved or computed it."""
 
     name: str
-    derivation: object
+    derivation: dict
 
     def value(self, key: str):
-        item = self.derivation.results[key]
-        return item.value if item.status in ("proved", "computed") else None
+        item = self.derivation["results"][key]
+        return item["value"] if item["status"] in ("proved", "computed") else None
 
     def status(self, key: str) -> str:
-        return self.derivation.results[key].status
+        return self.derivation["results"][key]["status"]
 
     @property
     def evidence(self) -> Evidence:
-        results = self.derivation.results
-        undecided = [k for k, item in results.items() if item.status == "undecided"]
-        summary = (f"proofs.{self.name}: {self.derivation.title}; "
+        results = self.derivation["results"]
+        undecided = [k for k, item in results.items() if item["status"] == "undecided"]
+        summary = (f"proofs.{self.name}: {self.derivation['title']}; "
                    f"{len(results) - len(undecided)} of {len(results)} results proved/computed"
                    + (f", undecided: {', '.join(undecided)}" if undecided else ""))
-        data = {k: {"value": item.value, "status": item.status} for k, item in
-                sorted(results.items())}
+        data = {k: {"value": item["value"], "status": item["status"]}
+                for k, item in sorted(results.items())}
         return Evidence("symbolic", f"sympy: {self.name}", summary, data)
 
 
 def derivation_result(name: str) -> SymbolicResult:
-    """The (cached) derivation ``name`` of ``proofs.DERIVATIONS``."""
-    return SymbolicResult(name, _derive(name))
+    """The derivation ``name`` of ``proofs.DERIVATIONS`` (prefetched, cached, or computed now)."""
+    entry = _RESULTS.get(name)
+    if isinstance(entry, Future):
+        entry = entry.result()
+    elif entry is None:
+        entry = _derive_json(name)
+    _RESULTS[name] = entry
+    return SymbolicResult(name, entry)
