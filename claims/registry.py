@@ -69,8 +69,9 @@ def replay_counterexample(claim_id: str, counterexample: dict) -> dict:
     A claim module with a ``replay(replay_dict) -> dict`` function replays its own records;
     otherwise the record is an optimizer run (:func:`emc_theory.replay.run_spec`)."""
     module = claim_module(claim_id)
-    if hasattr(module, "replay"):
-        return module.replay(counterexample["replay"])
+    own = getattr(module, "replay", None)
+    if own is not None and own.__module__.startswith("claims."):
+        return own(counterexample["replay"])
     from emc_theory.replay import replay
 
     return replay(counterexample["replay"]).summary()

@@ -71,7 +71,8 @@ from emc_theory import (EMC, READINGS, apply_reading, cascade_weights, constant,
                         minimize)
 from emc_theory.problems import (huber, log_sum_exp, logistic_regression, quadratic,
                                  smoothed_abs)
-from emc_theory.replay import replay, run_spec
+from emc_theory.replay import replay as replay_run
+from emc_theory.replay import run_spec
 
 from . import pep_emc
 from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict, combine_readings
@@ -327,7 +328,7 @@ def emc_run_spec(problem, x0, K, reading, schedule, eta0, steps, tol):
 
 def replayed_counterexample(description: str, spec: dict) -> Counterexample:
     """Run ``spec`` through :func:`emc_theory.replay.replay`; its outcome is what is recorded."""
-    trajectory = replay(spec, history=False)
+    trajectory = replay_run(spec, history=False)
     outcome = {"status": str(trajectory.status), "stop_step": int(trajectory.stop_step),
                "final_grad_norm": float(trajectory.final_grad_norm),
                "final_gap": float(trajectory.final_gap)}

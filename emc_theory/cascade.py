@@ -39,10 +39,16 @@ def cascade_weights(ht, K: int, tau: float = 1.0) -> np.ndarray:
     ht = np.asarray(ht)
     if not np.all(np.isfinite(ht)):
         raise ValueError("ht (the normalised entropy) must be finite")
+    return softmax_weights(ht, level_lambdas(K) / tau)
+
+
+def softmax_weights(ht: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+    r""":math:`\operatorname{softmax}_k(s_k \tilde H)` for checked inputs (the optimizer's hot
+    path; :func:`cascade_weights` validates and calls it with :math:`s_k = \lambda_k/\tau`)."""
     dtype = ht.dtype if np.issubdtype(ht.dtype, np.floating) else np.float64
-    logits = np.multiply.outer(ht / tau, level_lambdas(K)).astype(dtype, copy=False)
+    logits = np.multiply.outer(ht, slopes).astype(dtype, copy=False)
     logits -= logits.max(axis=-1, keepdims=True)
-    w = np.exp(logits)
+    w = np.exp(logits, out=logits)
     w /= w.sum(axis=-1, keepdims=True)
     return w
 

@@ -17,16 +17,23 @@ The paper does not give ``h``; each *reading* is named (``shared/spec/EMC.md``):
 Leading axes of ``params`` beyond the last are independent runs: a batch of ``B`` runs of
 dimension ``d`` is one ``(B, d)`` array program, and ``lr`` may be a per-run array of shape
 ``(B,)``. Entropy cases the paper leaves undefined follow :mod:`emc_theory.entropy`.
+
+The step is computed tile by tile (:class:`~emc_theory.entropy.Tiles`) in preallocated work
+buffers (cached per ``(runs, d, dtype)`` and thread on the optimizer object; the state stays
+explicit), so a step reads and writes each buffer once from memory and a float32 state stays
+float32 throughout. The arithmetic is that of the formulas above, operation for operation.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from .cascade import cascade_weights, effective_memory, entropy_power, level_betas
-from .entropy import ENTROPY_KINDS, check_dimension, normalized_entropy
+from .cascade import (effective_memory, entropy_power, level_betas, level_lambdas,
+                      softmax_weights)
+from .entropy import ENTROPY_KINDS, Tiles, check_dimension, row_entropy
 from .schedules import as_schedule, lr_at
 from .validation import check_choice, check_finite_grads, check_int, check_positive
 
@@ -50,22 +57,64 @@ class EMCDiagnostics(NamedTuple):
     effective_memory: np.ndarray
 
 
+def _signed_power(x: np.ndarray, exponent, scratch: np.ndarray) -> np.ndarray:
+    r""":math:`x \leftarrow \operatorname{copysign}(\exp(e \log|x|), x)` in place; ``scratch`` has
+    ``x``'s shape. Callers silence floating-point warnings (``log 0``, overflow to ``inf``)."""
+    np.abs(x, out=scratch)
+    np.log(scratch, out=scratch)
+    scratch *= exponent
+    np.exp(scratch, out=scratch)
+    return np.copysign(scratch, x, out=x)
+
+
+def _reading_exponent(reading: str, gamma: np.ndarray):
+    """The power :math:`e` of ``h = sign(m) |m|^e``: ``gamma``, ``1/gamma``, or None (linear)."""
+    if reading == "linear":
+        return None
+    return gamma if reading == "power" else 1 / gamma
+
+
 def apply_reading(mt: np.ndarray, gamma: np.ndarray, reading: str) -> np.ndarray:
     r"""The update direction :math:`h(\tilde m, \gamma)` of a reading, written into ``mt``.
 
     Powers are computed as :math:`\operatorname{copysign}(\exp(e \log|\tilde m|), \tilde m)`;
     an overflow gives ``inf`` (which the runner reports as a diverged run), never a warning.
     """
-    if reading == "linear":
+    exponent = _reading_exponent(check_choice("reading", reading, READINGS), gamma)
+    if exponent is None:
         return mt
-    exponent = gamma if reading == "power" else 1.0 / gamma
-    exponent = np.asarray(exponent, dtype=mt.dtype)[..., None]
-    with np.errstate(divide="ignore", over="ignore"):
-        mag = np.abs(mt)
-        np.log(mag, out=mag)
-        mag *= exponent
-        np.exp(mag, out=mag)
-    return np.copysign(mag, mt, out=mt)
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        return _signed_power(mt, np.asarray(exponent, dtype=mt.dtype)[..., None],
+                             np.empty_like(mt))
+
+
+class _Workspace:
+    """Work buffers of one step shape: the entropy tiles (two scratch tiles) and one tile of all
+    K levels, plus the per-level constants :math:`\\beta_k` and :math:`1 - \\beta_k`."""
+
+    def __init__(self, betas: np.ndarray, rows: int, d: int, dtype: np.dtype):
+        self.key = (rows, d, dtype)
+        self.tiles = Tiles(rows, d, dtype)
+        self.levels = np.empty((betas.size,) + self.tiles.buffers[0].shape, dtype)
+        self.betas = betas.astype(dtype)[:, None, None]
+        self.gains = 1 - self.betas
+
+
+class _WorkspaceCache:
+    """The last :class:`_Workspace` built, per thread; copies and pickles of an optimizer start
+    empty (buffers carry no state between steps)."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def get(self, betas: np.ndarray, rows: int, d: int, dtype: np.dtype) -> _Workspace:
+        ws = getattr(self._local, "workspace", None)
+        if ws is None or ws.key != (rows, d, dtype):
+            ws = self._local.workspace = _Workspace(betas, rows, d, dtype)
+        return ws
+
+    def __reduce__(self):
+        return (type(self), ())
 
 
 @dataclass(frozen=True)
@@ -80,6 +129,8 @@ class EMC:
     name = "emc"
     schedule: object = field(init=False, repr=False, compare=False)
     betas: np.ndarray = field(init=False, repr=False, compare=False)
+    logit_slopes: np.ndarray = field(init=False, repr=False, compare=False)
+    _workspaces: _WorkspaceCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         check_int("K", self.K, 1)
@@ -88,6 +139,8 @@ class EMC:
         check_positive("tau", self.tau)
         object.__setattr__(self, "schedule", as_schedule(self.lr))
         object.__setattr__(self, "betas", level_betas(self.K))
+        object.__setattr__(self, "logit_slopes", level_lambdas(self.K) / self.tau)
+        object.__setattr__(self, "_workspaces", _WorkspaceCache())
 
     def describe(self) -> dict:
         return {"name": self.name, "K": self.K, "lr": self.schedule.describe(),
@@ -114,30 +167,43 @@ class EMC:
         return self._step(grads, state, inplace, diagnostics=True)
 
     def _step(self, grads, state: EMCState, inplace: bool, diagnostics: bool):
-        g = np.asarray(grads, dtype=state.momenta.dtype)
-        if g.shape != state.momenta.shape[1:]:
-            raise ValueError(f"grads must have shape {state.momenta.shape[1:]} (the params' "
-                             f"shape), got {g.shape}")
-        check_finite_grads(g)
+        momenta = state.momenta
+        shape, dtype = momenta.shape[1:], momenta.dtype
+        if np.shape(grads) != shape:
+            raise ValueError(f"grads must have shape {shape} (the params' shape), got "
+                             f"{np.shape(grads)}")
+        d = shape[-1]
+        rows = momenta[0].size // d
+        g = np.ascontiguousarray(grads, dtype=dtype).reshape(rows, d)
+        ws = self._workspaces.get(self.betas, rows, d, dtype)
+        h = row_entropy(g, self.entropy, ws.tiles,
+                        on_nonfinite=lambda: check_finite_grads(np.asarray(grads)))
         t = state.count + 1
-        ht = normalized_entropy(g, self.entropy)
-        alpha = cascade_weights(ht, self.K, self.tau)
-        momenta = state.momenta if inplace else np.empty_like(state.momenta)
-        mt = np.zeros_like(g)
-        scratch = np.empty_like(g)
-        for k, beta in enumerate(self.betas):
-            # m_k <- beta m_k + (1 - beta) g, written as g + beta (m_k - g): no K x d temporary
-            np.subtract(state.momenta[k], g, out=momenta[k])
-            momenta[k] *= beta
-            momenta[k] += g
-            np.multiply(momenta[k], alpha[..., k, None], out=scratch)
-            mt += scratch
+        neg_eta = -np.asarray(lr_at(self.schedule, t, len(shape) - 1), dtype=dtype)
+        if neg_eta.ndim:
+            neg_eta = np.broadcast_to(neg_eta, shape[:-1] + (1,)).reshape(rows, 1)
+        ht = np.divide(h, np.log(d), out=np.empty(rows, dtype))
+        alpha = softmax_weights(ht, self.logit_slopes)
         gamma = entropy_power(ht)
-        updates = apply_reading(mt, gamma, self.reading)
-        eta = lr_at(self.schedule, t, g.ndim - 1)
-        updates *= -np.asarray(eta, dtype=g.dtype)
+        exponent = _reading_exponent(self.reading, gamma[:, None])
+        src = momenta.reshape(self.K, rows, d)
+        dst = src if inplace else np.empty_like(src)
+        updates = np.empty((rows, d), dtype)
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            for rs, cs, _ in ws.tiles.slices:
+                m_new, u = dst[:, rs, cs], updates[rs, cs]
+                scaled = ws.levels[:, : rs.stop - rs.start, : cs.stop - cs.start]
+                np.multiply(src[:, rs, cs], ws.betas, out=m_new)   # beta_k m_k
+                np.multiply(g[rs, cs], ws.gains, out=scaled)       # (1 - beta_k) g
+                m_new += scaled
+                np.einsum("krc,rk->rc", m_new, alpha[rs], out=u)   # mt = sum_k alpha_k m_k
+                if exponent is not None:
+                    _signed_power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
+                u *= neg_eta[rs] if neg_eta.ndim else neg_eta
         diag = None
         if diagnostics:
-            diag = EMCDiagnostics(ht * np.log(g.shape[-1]), ht, alpha, gamma,
-                                  effective_memory(alpha))
-        return updates, EMCState(t, momenta), diag
+            batch = shape[:-1]
+            diag = EMCDiagnostics(h.astype(dtype).reshape(batch), ht.reshape(batch),
+                                  alpha.reshape(batch + (self.K,)), gamma.reshape(batch),
+                                  effective_memory(alpha).reshape(batch))
+        return updates.reshape(shape), EMCState(t, dst.reshape(momenta.shape)), diag

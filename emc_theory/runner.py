@@ -122,13 +122,17 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
         idx = np.arange(B)            # original run index of each row
         live = np.ones(B, dtype=bool)  # rows still running
         for t in range(0, steps + 1):
-            gn = np.linalg.norm(g, axis=-1)
+            gn = np.sqrt(np.vecdot(g, g))
             if history:
                 gaps[t, idx[live]] = gap[live]
                 gnorms[t, idx[live]] = gn[live]
             if record_iterates:
                 iterates[t, idx[live]] = x[live]
-            finite = np.isfinite(gap) & np.isfinite(g).all(axis=-1)
+            finite_gap = np.isfinite(gap)
+            finite = finite_gap & np.isfinite(gn)
+            overflow = finite != finite_gap   # NaN/Inf in g, or |g|^2 overflowed: look at g
+            if overflow.any():
+                finite[overflow] = np.isfinite(g[overflow]).all(axis=-1)
             verdicts = (
                 ("non-finite", ~finite),
                 ("diverged", finite & (gap > threshold)),
@@ -147,11 +151,13 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             if t == steps or not live.any():
                 break
             dead = ~live
-            if dead.sum() * 8 >= live.size:
+            n_dead = np.count_nonzero(dead)
+            if n_dead * 8 >= live.size:
                 optimizer, state = _select_runs(optimizer, state, live)
                 x, g, idx, threshold = x[live], g[live], idx[live], threshold[live]
                 live = np.ones(x.shape[0], dtype=bool)
-            elif dead.any():
+                n_dead = 0
+            elif n_dead:
                 g[dead] = 0.0
             if diagnostics:
                 updates, state, diag = optimizer.update_with_diagnostics(g, state, x, **inplace)
@@ -160,7 +166,8 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
                     rec[t, idx[live]] = value[live]
             else:
                 updates, state = optimizer.update(g, state, x, **inplace)
-            updates[~live] = 0.0
+            if n_dead:
+                updates[dead] = 0.0
             x += updates
             gap = problem.value(x) - f_ref
             g = problem.grad(x)

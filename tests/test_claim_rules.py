@@ -57,12 +57,12 @@ def test_g1_rule(change, statement, proof):
 
 
 C1_OK = {"symbolic_degree_d": 1, "symbolic_degree_K": 1, "symbolic_ratio_to_momentum": "x",
-         "exponent_d_in_band": True, "exponent_K_at_most_1_15": True}
+         "written_exponent_d": 1.0, "written_exponent_K": 1.0}
 
 
 @pytest.mark.parametrize("change, expected", [
-    ({}, "holds"), ({"symbolic_degree_K": 2}, "fails"), ({"exponent_d_in_band": False}, "fails"),
-    ({"exponent_K_at_most_1_15": False}, "fails"), ({"symbolic_degree_d": None}, "undecided"),
+    ({}, "holds"), ({"symbolic_degree_K": 2}, "fails"), ({"written_exponent_d": 1.3}, "fails"),
+    ({"written_exponent_K": 0.5}, "conditional"), ({"symbolic_degree_d": None}, "undecided"),
 ])
 def test_c1_rule(change, expected):
     assert c1.decide(findings({**C1_OK, **change})).statement == expected

@@ -1,0 +1,198 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lecture 4: where the argument breaks
+#
+# Lecture 3 analysed EMC in its most favourable form: linear $h$ and frozen weights. The paper's
+# algorithm has neither:
+#
+# 1. **adaptive weights**: $\alpha_t$ depends on the current gradient through its entropy, so the
+#    iteration is nonlinear even for $h(\tilde m) = \tilde m$;
+# 2. **the power in $h$**: under the *power* reading $h = \operatorname{sign}(\tilde m)
+#    |\tilde m|^{\gamma}$ with $\gamma \in [1, 2]$, the step length depends on the *size* of the
+#    gradient, so no single step size works at every distance from the minimiser;
+# 3. **Propositions 1-2** describe which memories the weights favour; the formulas say otherwise.
+#
+# The last part replays the toolkit's own counterexamples from `results/claims.json` (or, if the
+# checks have not been run, from a fresh quick check of the claims involved).
+
+# %%
+import json
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+
+from claims.base import CheckConfig
+from claims.registry import replay_counterexample, run_claim
+from emc_theory import EMC, cascade_weights, effective_memory, minimize
+from emc_theory.problems import quadratic
+
+QUICK = os.environ.get("EMC_QUICK") == "1"
+RESULTS = Path(os.environ.get("EMC_RESULTS_DIR") or Path.cwd().parent / "results")
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## 1. Adaptive weights along a run
+# The weights follow the normalised entropy of each gradient; along a run on an ill-conditioned
+# quadratic they move at every step, so the frozen-weight threshold of Lecture 3 is only a
+# reference, not a guarantee.
+
+# %%
+problem = quadratic(20, cond=100.0, seed=0)
+x0 = problem.x_star + rng.standard_normal(problem.d)
+run = minimize(EMC(K=3, lr=0.05, reading="linear"), problem, x0, 300, diagnostics=True)
+diag = run.diagnostics
+fig, axes = plt.subplots(1, 2, figsize=(11, 3))
+axes[0].plot(diag["normalized_entropy"])
+axes[0].set_ylabel(r"$\tilde H_t$")
+for k in range(3):
+    axes[1].plot(diag["weights"][:, k], label=fr"$\alpha_{k + 1}$ (memory $2^{k + 1}$)")
+axes[1].set_ylabel("weight")
+axes[1].legend()
+for ax in axes:
+    ax.set_xlabel("step $t$")
+plt.show()
+print(f"normalised entropy ranged over [{np.nanmin(diag['normalized_entropy']):.3f}, "
+      f"{np.nanmax(diag['normalized_entropy']):.3f}]; final gap {run.final_gap:.3g}")
+
+# %% [markdown]
+# ## 2. The power in $h$: a step size that depends on the distance
+# Run the three readings with one step size from start points at distances $s$ from the
+# minimiser, and classify each run: converged (gap reduced by $10^{-6}$), stalled, or diverged.
+# A linear iteration cannot depend on $s$ (the whole run scales with it); the power reading's
+# step grows like $|\tilde m|^{\gamma - 1}$ and the root reading's like $|\tilde m|^{1/\gamma - 1}$,
+# so for them the outcome can change with $s$.
+
+# %%
+problem = quadratic(10, cond=10.0, seed=0)
+direction = np.random.default_rng(1).standard_normal(problem.d)
+direction /= np.linalg.norm(direction)
+scales = np.logspace(-3, 3, 13 if QUICK else 25)
+x0 = problem.x_star + scales[:, None] * direction
+steps = 300 if QUICK else 1000
+outcome = {}
+for reading in ("power", "root", "linear"):
+    run = minimize(EMC(K=3, lr=0.3, reading=reading), problem, x0, steps)
+    relative = run.final_gap / run.f_gap[0]
+    outcome[reading] = np.where(np.isin(run.status, ("diverged", "non-finite")), np.inf, relative)
+plt.figure(figsize=(6, 3))
+for reading, rel in outcome.items():
+    plt.loglog(scales, np.where(np.isfinite(rel), np.maximum(rel, 1e-30), 1e30), "o-",
+               label=reading)
+plt.axhline(1.0, color="black", linewidth=0.8)
+plt.xlabel(r"start distance $\|x_0 - x^\star\|$")
+plt.ylabel(r"$(f(x_T)-f^\star)/(f(x_0)-f^\star)$" + "\n(diverged: drawn at the top)")
+plt.legend()
+plt.show()
+print(f"distances {scales[0]:g} .. {scales[-1]:g}; c = converged, s = stalled, D = diverged")
+for reading, rel in outcome.items():
+    print(f"{reading:7s} " + "".join("D" if not np.isfinite(r) else "c" if r <= 1e-6 else "s"
+                                     for r in rel))
+assert len(set((outcome["linear"] <= 1e-6).tolist())) == 1   # the same outcome at every distance
+
+# %% [markdown]
+# ## 3. Propositions 1-2 against the formulas
+# *Proposition 1: low entropy ($H \to 0$) favours longer-term momentum states; proof: the weights
+# approach the uniform distribution.* *Proposition 2: high entropy favours shorter-term states;
+# proof: higher $\lambda_k$ dominate, favouring larger $k$ (shorter memory).*
+#
+# But level $k$ has memory $2^k$: **larger $k$ is longer memory**. The exact limits, with sympy:
+
+# %%
+H = sp.Symbol("H", nonnegative=True)
+for K in (2, 3, 5):
+    alphas = [sp.exp(sp.Rational(k, K) * H) / sum(sp.exp(sp.Rational(j, K) * H)
+                                                   for j in range(1, K + 1))
+              for k in range(1, K + 1)]
+    at_zero = [sp.limit(a, H, 0) for a in alphas]
+    at_one = [sp.nsimplify(a.subs(H, 1)) for a in alphas]
+    memory = [sp.simplify(sum(a * 2**k for k, a in enumerate(w, start=1)))
+              for w in (at_zero, at_one)]
+    top_level = int(np.argmax([float(a) for a in at_one])) + 1
+    print(f"K={K}: alpha(0) = {at_zero}; argmax alpha(1) = k={top_level}; "
+          f"T_eff(0) = {memory[0]} = {float(memory[0]):.4f}, T_eff(1) = {float(memory[1]):.4f}")
+
+# %% [markdown]
+# At $\tilde H = 0$ the weights are uniform, which favours no memory; at $\tilde H = 1$ the
+# largest weight is on $k = K$, the *longest* memory. Proposition 2's direction is reversed, and
+# Proposition 1's proof (uniform weights) does not show its statement.
+#
+# ## 4. The toolkit's counterexamples, replayed
+# Every counterexample in the claims report carries the exact run that produced it; replaying it
+# must reproduce the recorded outcome.
+
+# %%
+claims_json = RESULTS / "claims.json"
+if claims_json.exists():
+    claims = json.loads(claims_json.read_text())["claims"]
+    source = str(claims_json)
+else:
+    claims = {cid: run_claim(cid, CheckConfig(quick=True)).to_json() for cid in ("P1", "P2")}
+    source = "a fresh quick check of P1 and P2"
+print(f"counterexamples from {source}:")
+replayed = 0
+for cid, claim in claims.items():
+    for example in claim["counterexamples"]:
+        print(f"- {cid} ({claim['statement']}): {example['description']}")
+        if cid in ("P1", "P2"):
+            again = replay_counterexample(cid, example)
+            for key, value in example["outcome"].items():
+                assert np.isclose(again[key], value, rtol=1e-9), (cid, key)
+            replayed += 1
+print(f"replayed {replayed} counterexample(s) of P1/P2 to the recorded outcome")
+assert replayed >= 1
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Show that at $\tilde H = 0$ the effective memory is
+# $T_{\mathrm{eff}}(0) = \frac1K\sum_{k=1}^K 2^k = (2^{K+1} - 2)/K$, and that
+# $T_{\mathrm{eff}}(1) > T_{\mathrm{eff}}(0)$ for $K = 2..8$ (so high entropy means *longer*
+# memory). Check with the toolkit's `cascade_weights` and `effective_memory`.
+
+# %%
+for K in range(2, 9):
+    t0 = effective_memory(cascade_weights(0.0, K))
+    t1 = effective_memory(cascade_weights(1.0, K))
+    closed_form = (2 ** (K + 1) - 2) / K
+    print(f"K={K}: T_eff(0) = {t0:.6f} (closed form {closed_form:.6f}), T_eff(1) = {t1:.6f}")
+    assert np.isclose(t0, closed_form, rtol=1e-12)
+    assert t1 > t0
+
+# %% [markdown]
+# **Exercise 2 (why the power reading's phase boundary is diagonal).** When every gradient is
+# along one coordinate, $\tilde H_t = 0$ and $\gamma_t = 2$, so $h(c\,\tilde m) = c^2 h(\tilde m)$.
+# Deduce that the run from $c\,x_0$ with step $\eta/c$ is exactly $c$ times the run from $x_0$ with
+# step $\eta$ (for $x^\star = 0$), whereas for the linear reading the step must stay $\eta$.
+# Check both with runs.
+
+# %%
+problem = quadratic(4, eigenvalues=[1.0, 2.0, 3.0, 4.0], rotate=False, x_star=[0.0] * 4)
+x0 = np.array([0.7, 0.0, 0.0, 0.0])           # gradients stay along e_1: entropy 0
+c, eta, steps = 8.0, 0.3, 50
+path = minimize(EMC(K=3, lr=eta, reading="power"), problem, x0, steps,
+                record_iterates=True).iterates
+scaled = minimize(EMC(K=3, lr=eta / c, reading="power"), problem, c * x0, steps,
+                  record_iterates=True).iterates
+print(f"power: max |scaled run - c * run| = {np.abs(scaled - c * path).max():.2e}")
+assert np.allclose(scaled, c * path, rtol=1e-12, atol=1e-12)
+path = minimize(EMC(K=3, lr=eta, reading="linear"), problem, x0, steps,
+                record_iterates=True).iterates
+scaled = minimize(EMC(K=3, lr=eta, reading="linear"), problem, c * x0, steps,
+                  record_iterates=True).iterates
+print(f"linear: max |scaled run - c * run| = {np.abs(scaled - c * path).max():.2e}")
+assert np.allclose(scaled, c * path, rtol=1e-12, atol=1e-12)

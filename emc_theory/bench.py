@@ -1,0 +1,452 @@
+r"""``emc-theory bench``: the cost of the core, measured side by side in one process.
+
+Every timing runs with one thread (``threadpoolctl``; ``torch.set_num_threads(1)``). The cases of a
+section are *interleaved*: each round times every case once (a case repeats its call until it has
+run for at least ``MIN_SAMPLE_SECONDS``), and the record keeps the median over rounds of each case
+and the median over rounds of each *paired ratio* (case / reference timed in the same round), so
+drifts of the machine's speed cancel.
+
+Sections:
+
+* ``steps``: the memory floor, an in-place pass over the :math:`(2K+3)d` floats one step touches
+  (``K`` buffers read and written, gradient, update, scratch), against one in-place EMC step per
+  reading, for ``d`` in ``STEP_DIMS``, ``K`` in ``STEP_KS``, float64 and float32; with PyTorch
+  (optional) also ``torch.optim.SGD(momentum)`` and ``torch.optim.Adam`` with ``foreach=True`` and
+  EMC written with PyTorch foreach ops (a reference for this benchmark only);
+* ``scaling``: step time against ``K`` at fixed ``d``; with ``steps``, the fitted exponents of
+  time in ``d`` (``d >= 1e5``) and in ``K`` (claim C1), and the affine fit :math:`t = a + bK`;
+* ``profile``: where a step's time goes: entropy pass alone, linear step, power step, and one
+  ``np.log`` / ``np.exp`` pass over ``d`` elements;
+* ``sweep``: the batched sweep engine at ``B`` runs (one array program) against a Python loop of
+  single-run ``minimize`` calls, in run-steps per second.
+
+Results go to ``<out>/bench.json`` (the record) and ``<out>/bench.md`` (tables), with the machine,
+its load average before and after, and the targets of issue 7 marked met or missed.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .emc import EMC, READINGS
+from .entropy import Tiles, row_entropy
+from .problems import quadratic
+from .runner import minimize
+from .sweep import sweep
+
+MIN_SAMPLE_SECONDS = 0.02
+FULL = {"dims": [10**4, 10**5, 10**6, 10**7], "ks": [3, 5], "k_series": [1, 2, 3, 5, 8],
+        "k_series_d": 10**6, "profile_d": 10**6, "sweep_b": [1, 100, 10**4], "sweep_d": 50,
+        "sweep_k": 5, "sweep_steps": 1000, "loop_runs": 10, "rounds": 7, "sweep_rounds": 3}
+QUICK = {"dims": [10**3, 10**4], "ks": [3, 5], "k_series": [1, 2, 4], "k_series_d": 10**4,
+         "profile_d": 10**4, "sweep_b": [1, 10], "sweep_d": 10, "sweep_k": 3, "sweep_steps": 20,
+         "loop_runs": 2, "rounds": 2, "sweep_rounds": 1}
+TARGETS = {"power_over_floor": 6.0, "linear_over_floor": 3.0, "sweep_run_steps_per_s": 1.0e6,
+           "sweep_over_loop": 40.0, "exponent_band": (0.85, 1.15)}
+"""Issue 7's targets, at d = 1e6, K = 5, float64 (steps) and B = 1e4, d = 50, K = 5, 1000 steps
+(sweep)."""
+
+
+def interleaved(cases: dict, rounds: int) -> dict:
+    """Seconds per call of each case in each round (cases timed in turn within a round)."""
+    repeats = {}
+    for name, fn in cases.items():
+        fn()
+        start = time.perf_counter()
+        fn()
+        once = time.perf_counter() - start
+        repeats[name] = max(1, math.ceil(MIN_SAMPLE_SECONDS / max(once, 1e-9)))
+    samples = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            for _ in range(repeats[name]):
+                fn()
+            samples[name].append((time.perf_counter() - start) / repeats[name])
+    return samples
+
+
+def summarize(samples: dict, reference: str | None = None) -> dict:
+    """Median seconds of each case and, against ``reference``, the median paired ratio."""
+    out = {}
+    for name, times in samples.items():
+        entry = {"median_s": float(np.median(times)), "min_s": float(np.min(times))}
+        if reference is not None:
+            ratios = np.asarray(times) / np.asarray(samples[reference])
+            entry["ratio"] = float(np.median(ratios))
+        out[name] = entry
+    return out
+
+
+def fitted_exponent(x, y) -> float:
+    """Least-squares slope of :math:`\\log y` against :math:`\\log x`."""
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def affine_fit(x, y) -> dict:
+    """:math:`y = a + b x` by least squares, with the largest relative residual."""
+    b, a = np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)
+    fitted = a + b * np.asarray(x, float)
+    return {"a": float(a), "b": float(b),
+            "max_rel_residual": float(np.max(np.abs(fitted - y) / np.asarray(y)))}
+
+
+# ----------------------------------------------------------------------------- step cases
+
+
+def _emc_case(K: int, reading: str, state_box: list, g: np.ndarray):
+    opt = EMC(K=K, lr=1e-3, reading=reading)
+
+    def step():
+        _, state_box[0] = opt.update(g, state_box[0], inplace=True)
+    return step
+
+
+def _floor_case(buffer: np.ndarray):
+    one = buffer.dtype.type(1)
+    return lambda: np.multiply(buffer, one, out=buffer)
+
+
+def torch_emc_step(torch, param, grad, momenta, K: int, lr: float, reading: str):
+    """EMC with PyTorch ops (a benchmark reference, not part of the toolkit): the formulas of
+    :mod:`emc_theory.emc` with ``torch._foreach_lerp_`` for the K buffers
+    (:math:`m_k + (1-\\beta_k)(g - m_k)`) and one matrix-vector product for the weighted sum."""
+    d = grad.numel()
+    q = grad.square()
+    p = q.div_(q.sum())
+    h = -(p * p.clamp_min(torch.finfo(grad.dtype).tiny).log()).sum()
+    ht = h / math.log(d)
+    lam = torch.arange(1, K + 1, dtype=grad.dtype) / K
+    alpha = torch.softmax(lam * ht, 0)
+    torch._foreach_lerp_(list(momenta.unbind(0)), [grad] * K, [2.0**-k for k in range(1, K + 1)])
+    mt = alpha @ momenta
+    if reading != "linear":
+        gamma = 2 - ht
+        exponent = gamma if reading == "power" else 1 / gamma
+        mt = torch.copysign(mt.abs().log_().mul_(exponent).exp_(), mt)
+    param.add_(mt, alpha=-lr)
+
+
+def _torch_cases(torch, d: int, dtype, ks) -> dict:
+    tdtype = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
+    grad = torch.randn(d, dtype=tdtype, generator=torch.Generator().manual_seed(0))
+    cases = {}
+    for name, make in (("torch_sgd_momentum", lambda p: torch.optim.SGD(
+            [p], lr=1e-3, momentum=0.9, foreach=True)),
+                       ("torch_adam", lambda p: torch.optim.Adam([p], lr=1e-3, foreach=True))):
+        param = torch.zeros(d, dtype=tdtype, requires_grad=True)
+        param.grad = grad.clone()
+        cases[name] = make(param).step
+    for K in ks:
+        param = torch.zeros(d, dtype=tdtype)
+        momenta = torch.zeros(K, d, dtype=tdtype)
+        for reading in READINGS:
+            cases[f"torch_emc_{reading}_K{K}"] = (
+                lambda p=param, m=momenta, K=K, r=reading:
+                torch_emc_step(torch, p, grad, m, K, 1e-3, r))
+    return cases
+
+
+def torch_matches_numpy(torch) -> float:
+    """Largest relative difference of one torch-reference EMC step from the core's, float64."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal(257)
+    worst = 0.0
+    for reading in READINGS:
+        updates, _ = EMC(K=4, lr=0.1, reading=reading).update(g, EMC(K=4).init(g))
+        param = torch.zeros(257, dtype=torch.float64)
+        torch_emc_step(torch, param, torch.from_numpy(g.copy()), torch.zeros(4, 257,
+                       dtype=torch.float64), 4, 0.1, reading)
+        worst = max(worst, float(np.max(np.abs(param.numpy() - updates) / np.abs(updates))))
+    return worst
+
+
+def bench_steps(cfg: dict, torch) -> list:
+    """Floor, EMC per reading and torch peers per (dtype, d), interleaved; ratios to the floor."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        for d in cfg["dims"]:
+            g = rng.standard_normal(d).astype(dtype)
+            cases, floors = {}, {}
+            for K in cfg["ks"]:
+                floors[K] = f"floor_K{K}"
+                cases[floors[K]] = _floor_case(np.ones((2 * K + 3) * d, dtype))
+                box = [EMC(K=K).init(g)]
+                for reading in READINGS:
+                    cases[f"emc_{reading}_K{K}"] = _emc_case(K, reading, box, g)
+            if torch is not None:
+                cases.update(_torch_cases(torch, d, dtype, cfg["ks"]))
+            samples = interleaved(cases, cfg["rounds"])
+            for K in cfg["ks"]:
+                for name, entry in summarize(samples, floors[K]).items():
+                    if name.endswith(f"K{K}") or (name.startswith("torch_") and "_K" not in name):
+                        rows.append({"dtype": np.dtype(dtype).name, "d": d, "K": K,
+                                     "case": name.replace(f"_K{K}", ""), **entry})
+            del cases, samples
+    return rows
+
+
+def bench_k_series(cfg: dict) -> list:
+    """EMC step time against K at one d (float64), interleaved."""
+    d = cfg["k_series_d"]
+    g = np.random.default_rng(1).standard_normal(d)
+    cases = {}
+    for K in cfg["k_series"]:
+        box = [EMC(K=K).init(g)]
+        for reading in READINGS:
+            cases[(reading, K)] = _emc_case(K, reading, box, g)
+    samples = interleaved(cases, cfg["rounds"])
+    return [{"reading": r, "K": K, "d": d, "median_s": float(np.median(t))}
+            for (r, K), t in samples.items()]
+
+
+def exponents(step_rows: list, k_rows: list, dims) -> dict:
+    """Fitted exponents of step time in d (d >= 1e5, else the dims measured) and in K."""
+    big = [d for d in dims if d >= 10**5] or list(dims)
+    in_d = {}
+    for row in step_rows:
+        if row["case"].startswith("emc_") and row["d"] in big:
+            key = f"{row['case'][4:]} K={row['K']} {row['dtype']}"
+            in_d.setdefault(key, {})[row["d"]] = row["median_s"]
+    in_d = {k: fitted_exponent(list(v), list(v.values())) for k, v in in_d.items()}
+    in_k = {}
+    for reading in READINGS:
+        rows = [r for r in k_rows if r["reading"] == reading]
+        ks, ts = [r["K"] for r in rows], [r["median_s"] for r in rows]
+        in_k[reading] = {"exponent": fitted_exponent(ks, ts), "affine": affine_fit(ks, ts)}
+    return {"d_range": big, "in_d": in_d, "in_K": in_k}
+
+
+def bench_profile(cfg: dict) -> dict:
+    """Where the time of a float64 K=5 step goes: entropy alone, linear and power steps, and one
+    ``np.log`` / ``np.exp`` pass over d elements (interleaved)."""
+    d = cfg["profile_d"]
+    g = np.random.default_rng(2).standard_normal(d)
+    rows = g.reshape(1, d)
+    tiles = Tiles(1, d, g.dtype)
+    box = [EMC(K=5).init(g)]
+    scratch = np.empty(d)
+    cases = {"entropy": lambda: row_entropy(rows, "l2", tiles),
+             "step_linear": _emc_case(5, "linear", box, g),
+             "step_power": _emc_case(5, "power", box, g),
+             "log_pass": lambda: np.log(np.abs(g, out=scratch), out=scratch),
+             "exp_pass": lambda: np.exp(g, out=scratch)}
+    med = {k: float(np.median(v)) for k, v in interleaved(cases, cfg["rounds"]).items()}
+    return {"d": d, "K": 5, "dtype": "float64", "seconds": med,
+            "ns_per_element": {k: v / d * 1e9 for k, v in med.items()},
+            "shares_of_power_step": {
+                "entropy pass (one log per element)": med["entropy"] / med["step_power"],
+                "cascade update and weighted sum": (med["step_linear"] - med["entropy"])
+                / med["step_power"],
+                "power reading (log, exp, copysign)": (med["step_power"] - med["step_linear"])
+                / med["step_power"]}}
+
+
+def bench_sweep(cfg: dict) -> list:
+    """Run-steps per second of the batched sweep at each B against a loop of single runs."""
+    d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
+    problem = quadratic(d, cond=10.0, seed=0)
+    out = []
+    for reading in ("power", "linear"):
+        def batched(B, reading=reading):
+            table = sweep([problem], [{"name": "emc", "K": K, "reading": reading}],
+                          np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False)
+            return sum(row["stop_step"] for row in table.rows)
+
+        def loop(reading=reading):
+            lrs = np.geomspace(1e-3, 1e-2, cfg["loop_runs"])
+            rng = np.random.default_rng(0)
+            total = 0
+            for lr in lrs:
+                x0 = problem.x_star + rng.standard_normal(d)
+                with threadpool_limits(1):
+                    total += int(minimize(EMC(K=K, lr=lr, reading=reading), problem, x0, steps,
+                                          history=False).stop_step)
+            return total
+
+        rates = {("loop", 0): []}
+        rates.update({("batched", B): [] for B in cfg["sweep_b"]})
+        for _ in range(cfg["sweep_rounds"]):
+            for kind, B in rates:
+                start = time.perf_counter()
+                run_steps = loop() if kind == "loop" else batched(B)
+                rates[(kind, B)].append(run_steps / (time.perf_counter() - start))
+        loop_rates = np.asarray(rates[("loop", 0)])
+        for (kind, B), values in rates.items():
+            entry = {"reading": reading, "kind": kind, "B": B if kind == "batched" else 1,
+                     "d": d, "K": K, "steps": steps,
+                     "run_steps_per_s": float(np.median(values))}
+            if kind == "batched":
+                entry["over_loop"] = float(np.median(np.asarray(values) / loop_rates))
+            out.append(entry)
+    return out
+
+
+# ----------------------------------------------------------------------------- record
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "platform": platform.platform()}
+
+
+def targets(record: dict) -> list:
+    """Issue 7's targets against the record (only those the record measured)."""
+    out = []
+    steps = {(r["dtype"], r["d"], r["K"], r["case"]): r for r in record["steps"]}
+    for reading, limit in (("power", TARGETS["power_over_floor"]),
+                           ("linear", TARGETS["linear_over_floor"])):
+        row = steps.get(("float64", 10**6, 5, f"emc_{reading}"))
+        if row:
+            out.append({"target": f"{reading} step <= {limit:g}x memory floor (d=1e6, K=5, "
+                                  "float64)", "measured": row["ratio"],
+                        "met": row["ratio"] <= limit})
+    for row in record["sweep"]:
+        if row["kind"] == "batched" and row["B"] == 10**4:
+            out.append({"target": f"sweep B=1e4, d=50, K=5 ({row['reading']}) >= 1.0M "
+                                  "run-steps/s", "measured": row["run_steps_per_s"],
+                        "met": row["run_steps_per_s"] >= TARGETS["sweep_run_steps_per_s"]})
+            out.append({"target": f"sweep B=1e4 ({row['reading']}) >= 40x the Python loop",
+                        "measured": row["over_loop"],
+                        "met": row["over_loop"] >= TARGETS["sweep_over_loop"]})
+    lo, hi = TARGETS["exponent_band"]
+    exps = record["exponents"]
+    if exps["in_d"]:
+        values = list(exps["in_d"].values())
+        out.append({"target": "exponent of step time in d (d >= 1e5) within 0.85..1.15",
+                    "measured": [min(values), max(values)],
+                    "met": all(lo <= v <= hi for v in values)})
+    values = [v["exponent"] for v in exps["in_K"].values()]
+    out.append({"target": "exponent of step time in K within 0.85..1.15",
+                "measured": [min(values), max(values)], "met": all(lo <= v <= hi for v in values)})
+    return out
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}"
+
+
+def render_markdown(record: dict) -> str:
+    """The record's tables (the README includes this file)."""
+    meta = record["meta"]
+    lines = ["## Benchmark (`emc-theory bench`)", "",
+             f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores, one thread pinned; "
+             f"numpy {meta['machine']['numpy']}, torch {meta['torch'] or 'not installed'}; "
+             f"{meta['rounds']} interleaved rounds, medians; load average before/after "
+             f"{meta['load_before']} / {meta['load_after']}; {meta['date']}"
+             + (" (quick settings)" if meta["quick"] else "") + ".", "",
+             "### Targets (issue 7)", "", "| target | measured | met |", "|---|---|---|"]
+    for t in record["targets"]:
+        measured = t["measured"]
+        shown = (f"{measured[0]:.2f}..{measured[1]:.2f}" if isinstance(measured, list)
+                 else f"{measured:.3g}")
+        lines.append(f"| {t['target']} | {shown} | {'yes' if t['met'] else 'no'} |")
+    lines += ["", "### One step against the memory floor",
+              "", "Milliseconds per step (median); in brackets the median paired ratio to the "
+              "floor, an in-place pass over the (2K+3)d floats of the step.", ""]
+    cases = list(dict.fromkeys(r["case"] for r in record["steps"]))
+    lines += ["| dtype | d | K | " + " | ".join(cases) + " |",
+              "|---|---|---|" + "---|" * len(cases)]
+    keyed = {}
+    for r in record["steps"]:
+        keyed.setdefault((r["dtype"], r["d"], r["K"]), {})[r["case"]] = r
+    for (dtype, d, K), by_case in keyed.items():
+        cells = [f"{_ms(by_case[c]['median_s'])} ({by_case[c]['ratio']:.2f}x)"
+                 if c in by_case else "" for c in cases]
+        lines.append(f"| {dtype} | {d:.0e} | {K} | " + " | ".join(cells) + " |")
+    exps = record["exponents"]
+    lines += ["", "### Scaling (claim C1)", "",
+              f"Exponent of step time in d over d in {exps['d_range']}: " + ", ".join(
+                  f"{k} {v:.2f}" for k, v in exps["in_d"].items()) + ".", "",
+              "| reading | exponent in K | affine fit t = a + bK: a (ms) | b (ms per level) | "
+              "max rel. residual |", "|---|---|---|---|---|"]
+    for reading, v in exps["in_K"].items():
+        a = v["affine"]
+        lines.append(f"| {reading} | {v['exponent']:.2f} | {_ms(a['a'])} | {_ms(a['b'])} | "
+                     f"{a['max_rel_residual']:.3f} |")
+    prof = record["profile"]
+    lines += ["", f"### Where a step's time goes (d = {prof['d']:.0e}, K = 5, float64)", "",
+              "| part | share of the power step |", "|---|---|"]
+    lines += [f"| {k} | {v:.0%} |" for k, v in prof["shares_of_power_step"].items()]
+    ns = prof["ns_per_element"]
+    lines += ["", f"One `np.log` pass: {ns['log_pass']:.2f} ns/element, one `np.exp` pass: "
+              f"{ns['exp_pass']:.2f} ns/element; power step {ns['step_power']:.2f} ns/element.",
+              "", "### Batched sweep against a Python loop of runs", "",
+              "| reading | runs B | d | K | steps | run-steps/s | x loop |",
+              "|---|---|---|---|---|---|---|"]
+    for r in record["sweep"]:
+        label = "loop of single runs" if r["kind"] == "loop" else str(r["B"])
+        over = f"{r['over_loop']:.1f}" if "over_loop" in r else ""
+        lines.append(f"| {r['reading']} | {label} | {r['d']} | {r['K']} | {r['steps']} | "
+                     f"{r['run_steps_per_s']:.3g} | {over} |")
+    if record.get("torch_matches_numpy") is not None:
+        lines += ["", "The PyTorch EMC reference agrees with the core to a relative "
+                      f"{record['torch_matches_numpy']:.1e} (one float64 step, every reading)."]
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emc-theory bench",
+        description="Benchmark the EMC core side by side (one thread, interleaved rounds).")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (a test)")
+    parser.add_argument("--out", default="results", help="directory of bench.json and bench.md")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per section")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(argv) if argv is not None else None
+    if argv and argv[0] == "--":  # ``emc-theory bench -- --quick`` passes the separator on
+        argv = argv[1:]
+    args = build_parser().parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.rounds is not None:
+        cfg["rounds"] = max(1, args.rounds)
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+            torch.set_num_threads(1)
+        except ImportError:
+            torch = None
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    with threadpool_limits(1):
+        record = {"meta": {"quick": args.quick, "rounds": cfg["rounds"], "config": cfg,
+                           "machine": machine(), "torch": torch.__version__ if torch else None,
+                           "load_before": load_before,
+                           "date": datetime.datetime.now().isoformat(timespec="seconds")}}
+        record["steps"] = bench_steps(cfg, torch)
+        record["k_series"] = bench_k_series(cfg)
+        record["exponents"] = exponents(record["steps"], record["k_series"], cfg["dims"])
+        record["profile"] = bench_profile(cfg)
+        record["sweep"] = bench_sweep(cfg)
+        record["torch_matches_numpy"] = torch_matches_numpy(torch) if torch else None
+    record["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    record["targets"] = targets(record)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(record, indent=1) + "\n")
+    (out / "bench.md").write_text(render_markdown(record))
+    print(render_markdown(record))
+    print(f"written: {out / 'bench.json'}, {out / 'bench.md'}")
+    return 0

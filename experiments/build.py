@@ -1,0 +1,97 @@
+r"""``emc-theory paper``: regenerate every figure, table and macro of the paper, then build the PDF.
+
+Stages, in order (a tqdm bar on stderr counts them): the run records (fresh, unless
+``rerun=False``), the claim checks only if ``results/claims.json`` is missing, the sympy
+derivations, then every figure and table from the records. The PDF is built by
+``latexmk -pdf`` into ``paper/build/``; without a TeX installation the build stops with a message
+naming the Debian packages to install (the generated files are still written).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import (fig_convergence, fig_entropy, fig_phase, fig_stability, fig_weights, run_benchmark,
+               run_phase, run_stability, run_weights, table_derivations, table_stability,
+               table_steps, table_verdicts)
+from .common import load_or_run, resolve_paths
+
+TEX_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended", "texlive-fonts-recommended",
+                "latexmk")
+RUNS = (run_weights, run_benchmark, run_stability, run_phase)
+ARTIFACTS = (fig_weights, fig_convergence, fig_entropy, table_steps, fig_stability,
+             table_stability, fig_phase)
+LATEX_ERROR = re.compile(r"^(!|.*:\d+: )")
+
+
+def stages(paths, quick: bool, seed: int, rerun: bool):
+    """``(label, thunk)`` for every stage, in order."""
+    for module in RUNS:
+        yield module.NAME, partial(load_or_run, module, quick, seed, paths, rerun)
+    yield "claims", partial(table_verdicts.make, paths, quick, seed, rerun=False)
+    yield "derivations", partial(table_derivations.make, paths, quick, seed, rerun=rerun)
+    for module in ARTIFACTS:
+        yield module.STEM, partial(module.make, paths, quick, seed, rerun=False)
+
+
+def missing_tex() -> list:
+    return [tool for tool in ("latexmk", "pdflatex") if shutil.which(tool) is None]
+
+
+def tex_missing_message(missing: list) -> str:
+    return (f"cannot build the PDF: {' and '.join(missing)} not found. Install TeX Live, e.g. on "
+            f"Debian/Ubuntu:\n  sudo apt-get install {' '.join(TEX_PACKAGES)}\n"
+            "then rerun `emc-theory paper` (or pass --no-pdf to regenerate the figures and tables "
+            "only; they are already written).")
+
+
+def build_pdf(paper_dir: Path) -> int:
+    """``latexmk -pdf`` on ``paper_dir/main.tex`` into ``paper_dir/build``; 0 on success."""
+    missing = missing_tex()
+    if missing:
+        print(tex_missing_message(missing), file=sys.stderr)
+        return 3
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0"),
+           "FORCE_SOURCE_DATE": "1"}
+    command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+               "-file-line-error", "-outdir=build", "main.tex"]
+    done = subprocess.run(command, cwd=paper_dir, env=env, capture_output=True, text=True)
+    log = paper_dir / "build" / "main.log"
+    if done.returncode != 0:
+        text = log.read_text(errors="replace") if log.exists() else done.stdout + done.stderr
+        errors = [line for line in text.splitlines() if LATEX_ERROR.match(line)]
+        print("LaTeX failed (" + " ".join(command) + f", in {paper_dir}):\n  "
+              + "\n  ".join(errors[:10] or text.splitlines()[-20:])
+              + f"\nfull log: {log}", file=sys.stderr)
+        return 1
+    print(f"PDF: {paper_dir / 'build' / 'main.pdf'}")
+    return 0
+
+
+def build_paper(quick: bool = False, pdf: bool = True, *, paper_dir="paper", results_dir=None,
+                seed: int = 0, rerun: bool = True, progress: bool = True) -> int:
+    """Regenerate ``paper_dir/generated`` from fresh records and build ``paper_dir/build/main.pdf``.
+
+    ``results_dir`` defaults to ``$EMC_RESULTS_DIR`` or ``results``. Returns 0 on success, 2 if
+    ``paper_dir/main.tex`` is missing, 3 if TeX is missing, 1 if LaTeX fails.
+    """
+    paper_dir = Path(paper_dir)
+    if not (paper_dir / "main.tex").exists():
+        print(f"no {paper_dir / 'main.tex'}: run `emc-theory paper` from the repository root",
+              file=sys.stderr)
+        return 2
+    paths = resolve_paths(results_dir, paper_dir / "generated")
+    bar = tqdm(list(stages(paths, quick, seed, rerun)), desc="paper", unit="stage",
+               disable=not progress, file=sys.stderr)
+    for label, stage in bar:
+        bar.set_postfix_str(label)
+        stage()
+    print(f"generated: {paths.generated} (records in {paths.records})")
+    return build_pdf(paper_dir) if pdf else 0

@@ -1,0 +1,298 @@
+r"""Plumbing shared by the experiment scripts: output locations, records, figures and LaTeX.
+
+Output roots (command line first, then environment, then the default, relative to the current
+directory like ``emc-theory check``):
+
+* ``--results DIR`` / ``EMC_RESULTS_DIR`` (``results``): ``claims.json``, ``derivations.json`` and
+  the run records ``experiments/<name>.json``;
+* ``--generated DIR`` / ``EMC_GENERATED_DIR`` (``paper/generated``): what the paper inputs.
+
+Everything written is a deterministic function of the parameters: records hold no timings, JSON
+keys are sorted, figures carry no dates, so a rerun gives identical bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after selecting the Agg backend)
+import numpy as np  # noqa: E402
+
+from claims.report import tex_escape  # noqa: E402
+
+RECORD_SCHEMA = 1
+TEXT_WIDTH_IN = 6.3
+"""Width of the paper's text block in inches (A4, 2.5 cm margins): figures are made at this
+width and included at ``\\linewidth``, so their fonts print at the size set here."""
+
+STYLE = {
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2,
+    "axes.grid": True, "grid.alpha": 0.3, "grid.linewidth": 0.5,
+    "savefig.dpi": 200, "pdf.fonttype": 42,
+}
+plt.rcParams.update(STYLE)
+
+READING_COLORS = {"power": "#d62728", "root": "#ff7f0e", "linear": "#8c564b"}
+BASELINE_COLORS = {"gd": "#1f77b4", "heavy_ball": "#17becf", "nesterov": "#2ca02c",
+                   "adam": "#9467bd", "lion": "#7f7f7f"}
+METHOD_LABELS = {"gd": "GD", "heavy_ball": "heavy ball", "nesterov": "Nesterov", "adam": "Adam",
+                 "lion": "Lion"}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where results (records, claims.json) and generated paper inputs go."""
+
+    results: Path
+    generated: Path
+
+    @property
+    def records(self) -> Path:
+        return self.results / "experiments"
+
+
+def resolve_paths(results=None, generated=None) -> Paths:
+    """Paths from explicit values, else ``EMC_RESULTS_DIR`` / ``EMC_GENERATED_DIR``, else the
+    defaults ``results`` and ``paper/generated``."""
+    return Paths(Path(results or os.environ.get("EMC_RESULTS_DIR") or "results"),
+                 Path(generated or os.environ.get("EMC_GENERATED_DIR") or "paper/generated"))
+
+
+def artifact_parser(description: str) -> argparse.ArgumentParser:
+    """The command line every script shares."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small grids (a fast pass)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (0)")
+    parser.add_argument("--results", default=None,
+                        help="results root (default: $EMC_RESULTS_DIR or results)")
+    parser.add_argument("--generated", default=None,
+                        help="paper inputs (default: $EMC_GENERATED_DIR or paper/generated)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="recompute the records even if matching ones exist")
+    return parser
+
+
+def parse_args(description: str, argv=None):
+    """Parse the shared command line; returns ``(args, paths)``."""
+    args = artifact_parser(description).parse_args(argv)
+    if args.seed < 0:
+        raise SystemExit(f"--seed must be an integer >= 0, got {args.seed}")
+    return args, resolve_paths(args.results, args.generated)
+
+
+# ----------------------------------------------------------------------------- records
+
+
+def plain(obj):
+    """JSON-ready copy: numpy values become Python ones and non-finite floats become ``None``."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def as_array(values) -> np.ndarray:
+    """A record's list (``None`` = NaN) back as a float array."""
+    return np.array(values, dtype=float)
+
+
+def dumps(obj) -> str:
+    """Deterministic, compact JSON text of a record."""
+    return json.dumps(plain(obj), sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def load_or_run(module, quick: bool, seed: int, paths: Paths, rerun: bool = False) -> dict:
+    """The record of run module ``module`` for ``module.parameters(quick, seed)``.
+
+    A record on disk is reused when its parameters equal these (after a JSON round trip) and
+    ``rerun`` is false; otherwise ``module.run(parameters)`` is computed and written to
+    ``paths.records / f"{module.NAME}.json"``.
+    """
+    parameters = json.loads(dumps(module.parameters(quick, seed)))
+    path = paths.records / f"{module.NAME}.json"
+    if path.exists() and not rerun:
+        record = json.loads(path.read_text())
+        if record.get("schema") == RECORD_SCHEMA and record.get("parameters") == parameters:
+            return record
+    record = {"schema": RECORD_SCHEMA, "name": module.NAME, "parameters": parameters,
+              "data": module.run(parameters)}
+    text = dumps(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return json.loads(text)
+
+
+def artifact_main(make, description: str, argv=None) -> int:
+    """``python -m experiments.<artifact>``: ``make(paths, quick, seed, rerun)`` returns the
+    files it wrote, which are printed."""
+    args, paths = parse_args(description, argv)
+    written = make(paths, quick=args.quick, seed=args.seed, rerun=args.rerun)
+    print("written: " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_main(module, argv=None) -> int:
+    """``python -m experiments.run_<name>``: compute the record and print where it went."""
+    args, paths = parse_args(module.__doc__.splitlines()[0], argv)
+    load_or_run(module, args.quick, args.seed, paths, rerun=True)
+    print(f"written: {paths.records / (module.NAME + '.json')}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def save_figure(fig, paths: Paths, stem: str) -> list:
+    """Write ``stem.pdf`` and ``stem.png`` without time stamps; close the figure."""
+    paths.generated.mkdir(parents=True, exist_ok=True)
+    out = [paths.generated / f"{stem}.pdf", paths.generated / f"{stem}.png"]
+    fig.savefig(out[0], metadata={"CreationDate": None, "ModDate": None, "Producer": None,
+                                  "Creator": None})
+    fig.set_layout_engine("none")  # keep the layout computed for the PDF: same page, half the time
+    fig.savefig(out[1], metadata={"Software": None})
+    plt.close(fig)
+    return out
+
+
+def method_style(spec: dict) -> dict:
+    """Label, colour and line style of a method record (EMC readings solid, baselines dashed)."""
+    if spec["name"] == "emc":
+        return {"label": f"EMC ({spec['reading']})", "color": READING_COLORS[spec["reading"]],
+                "linestyle": "-"}
+    return {"label": METHOD_LABELS[spec["name"]], "color": BASELINE_COLORS[spec["name"]],
+            "linestyle": "--"}
+
+
+# ----------------------------------------------------------------------------- LaTeX
+
+
+def sci(x, digits: int = 3) -> str:
+    r"""``x`` in math-mode LaTeX: plain for :math:`10^{-2} \le |x| < 10^4`, else
+    :math:`m \times 10^{e}` with ``digits`` significant digits; ``None``/NaN give ``--``."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "--"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if 1e-2 <= abs(x) < 1e4:
+        return f"{x:.{digits}g}"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    exponent = int(exponent)
+    if float(mantissa) in (1.0, -1.0):
+        return ("-" if x < 0 else "") + f"10^{{{exponent}}}"
+    return f"{mantissa}\\times10^{{{exponent}}}"
+
+
+def tex_num(x, digits: int = 3) -> str:
+    """:func:`sci` wrapped in ``$...$`` (for table cells and captions)."""
+    text = sci(x, digits)
+    return text if text == "--" else f"${text}$"
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def write_figure_tex(paths: Paths, stem: str, caption: str, label: str) -> Path:
+    """``stem.tex``: a float including ``stem.pdf`` at text width with a generated caption."""
+    lines = [f"% generated by experiments.{stem}; do not edit", r"\begin{figure}[htbp]",
+             r"\centering", rf"\includegraphics[width=\linewidth]{{generated/{stem}}}",
+             rf"\caption{{{caption}}}", rf"\label{{{label}}}", r"\end{figure}"]
+    return write_text(paths.generated / f"{stem}.tex", "\n".join(lines) + "\n")
+
+
+def write_table_tex(paths: Paths, stem: str, colspec: str, header: list, rows: list,
+                    caption: str, label: str, size: str = r"\small", header_rule: str = "") -> Path:
+    r"""``stem.tex``: a booktabs table; cells are LaTeX already (escape text with ``escape``).
+
+    ``header`` is one row of cells, or a list of rows separated by ``header_rule`` (e.g.
+    ``\cmidrule`` lines under grouped columns)."""
+    lines = [f"% generated by experiments.{stem}; do not edit", r"\begin{table}[htbp]",
+             r"\centering" + size, rf"\caption{{{caption}}}", rf"\label{{{label}}}",
+             rf"\begin{{tabular}}{{{colspec}}}", r"\toprule"]
+    for i, row in enumerate(header if isinstance(header[0], list) else [header]):
+        lines += ([header_rule] if i and header_rule else []) + [" & ".join(row) + r" \\"]
+    lines.append(r"\midrule")
+    lines += [" & ".join(row) + r" \\" for row in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return write_text(paths.generated / f"{stem}.tex", "\n".join(lines) + "\n")
+
+
+_MACRO_NAME = re.compile(r"^[A-Za-z]+$")
+
+
+def write_macros(paths: Paths, stem: str, macros: dict, source: str) -> Path:
+    r"""``stem.tex`` of ``\newcommand{\Name}{value}`` lines (names: letters only), sorted;
+    ``source`` names the script in the header."""
+    lines = [f"% generated by experiments.{source}; do not edit"]
+    for name in sorted(macros):
+        lines.append(rf"\newcommand{{\{_macro_name(name)}}}{{{macros[name]}}}")
+    return write_text(paths.generated / f"{stem}.tex", "\n".join(lines) + "\n")
+
+
+def write_keyed_macros(paths: Paths, stem: str, families: dict, source: str) -> Path:
+    r"""``\Family{key}`` look-ups: per family a one-argument command that prints the value stored
+    for ``key`` (``not checked`` for an unknown key), and one definition per key."""
+    lines = [f"% generated by experiments.{source}; do not edit"]
+    for family in sorted(families):
+        cs = _macro_name(family).lower()
+        lines.append(rf"\newcommand{{\{family}}}[1]{{\ifcsname {cs}@#1\endcsname"
+                     rf"\csname {cs}@#1\endcsname\else not checked\fi}}")
+        for key in sorted(families[family]):
+            lines.append(rf"\expandafter\def\csname {cs}@{key}\endcsname"
+                         rf"{{{families[family][key]}}}")
+    return write_text(paths.generated / f"{stem}.tex", "\n".join(lines) + "\n")
+
+
+def _macro_name(name: str) -> str:
+    if not _MACRO_NAME.match(name):
+        raise ValueError(f"macro name must consist of letters only, got {name!r}")
+    return name
+
+
+_UNICODE_TEX = {"≤": r"$\le$", "≥": r"$\ge$", "≈": r"$\approx$", "±": r"$\pm$",
+                "×": r"$\times$", "→": r"$\to$", "∞": r"$\infty$", "·": r"$\cdot$",
+                "−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''",
+                "…": r"\dots{}", "√": r"$\surd$", "∑": r"$\sum$", "‖": r"$\|$"}
+
+
+def escape(text) -> str:
+    """Plain text made safe for pdfLaTeX: :func:`claims.report.tex_escape`, then common
+    non-ASCII symbols as LaTeX (Greek letters by name) and any other as its code point."""
+    out = []
+    for ch in tex_escape(str(text)):
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in _UNICODE_TEX:
+            out.append(_UNICODE_TEX[ch])
+        elif unicodedata.name(ch, "").startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+            name = unicodedata.name(ch).split("LETTER ")[1].lower()
+            out.append(rf"$\{name.capitalize() if 'CAPITAL' in unicodedata.name(ch) else name}$")
+        else:
+            out.append(f"[U+{ord(ch):04X}]")
+    return "".join(out)
+
+
+def count_word(n: int) -> str:
+    """Small counts as words for prose (``0`` -> ``none``... ``10`` -> ``ten``), else digits."""
+    words = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if 0 <= n < len(words) else str(n)

@@ -1,0 +1,83 @@
+r"""Run stage: phase diagram of EMC over step size :math:`\eta` and start-point scale
+:math:`s = \|x_0 - x^\star\|`, per reading of h.
+
+Each reading is one batched array program over the whole grid: problem a rotated quadratic with a
+geometric spectrum, start points :math:`x^\star + s\,v` with one random unit direction :math:`v`
+(``default_rng(seed)``), constant step. Outcome of a run:
+
+* ``converged``: :math:`f(x_t) - f^\star \le \varepsilon\,(f(x_0) - f^\star)` at every step of
+  the last ``tail`` fraction of the run;
+* ``diverged``: the runner stopped it as diverged (:math:`f - f^\star` grew by the divergence
+  factor) or non-finite;
+* ``stalled``: neither (finite, but not below the target to the end).
+
+For reference the record also holds :math:`u^\star/L` for the linear reading with frozen weights
+(:func:`proofs.linear_stability.stability_threshold` at :math:`\tilde H = 0` and 1), the step
+size above which the linear iteration on the top eigen-direction cannot be stable.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from emc_theory import EMC, READINGS, cascade_weights, minimize
+from emc_theory.problems import make_problem
+from proofs.linear_stability import stability_threshold
+
+from .common import run_main
+
+NAME = "phase"
+OUTCOMES = ("converged", "stalled", "diverged")
+FAILED = ("diverged", "non-finite")
+
+
+def parameters(quick: bool, seed: int) -> dict:
+    n = 9 if quick else 41
+    return {"seed": seed, "K": 3, "entropy": "l2", "tau": 1.0, "readings": list(READINGS),
+            "problem": {"name": "quadratic", "params": {"d": 10, "cond": 10.0, "rotate": True,
+                                                        "seed": seed}},
+            "steps": 200 if quick else 1000, "target_rel_gap": 1e-6, "tail": 0.1,
+            "log10_lr": [-4, 1], "log10_scale": [-3, 3], "lr_points": n, "scale_points": n}
+
+
+def grids(p: dict):
+    """The step sizes and start scales (log-spaced)."""
+    return (np.logspace(*p["log10_lr"], p["lr_points"]),
+            np.logspace(*p["log10_scale"], p["scale_points"]))
+
+
+def classify(traj, p: dict) -> np.ndarray:
+    """Outcome index into ``OUTCOMES`` per run."""
+    gaps = traj.f_gap
+    tail = gaps[-max(1, int(p["tail"] * p["steps"])):]
+    with np.errstate(invalid="ignore"):
+        converged = np.all(tail <= p["target_rel_gap"] * gaps[0], axis=0)
+    failed = np.isin(traj.status, FAILED)
+    return np.where(failed, 2, np.where(converged, 0, 1))
+
+
+def run(p: dict) -> dict:
+    problem = make_problem(p["problem"])
+    lrs, scales = grids(p)
+    direction = np.random.default_rng(p["seed"]).standard_normal(problem.d)
+    direction /= np.linalg.norm(direction)
+    # row-major grid: scale index i, step-size index j -> run i * len(lrs) + j
+    x0 = problem.x_star + np.repeat(scales, lrs.size)[:, None] * direction
+    lr = np.tile(lrs, scales.size)
+    out = {"lrs": lrs, "scales": scales, "L": problem.L, "mu": problem.mu, "readings": {}}
+    for reading in p["readings"]:
+        optimizer = EMC(K=p["K"], lr=lr, reading=reading, entropy=p["entropy"], tau=p["tau"])
+        outcome = classify(minimize(optimizer, problem, x0, p["steps"]), p)
+        out["readings"][reading] = {
+            "outcome": outcome.reshape(scales.size, lrs.size),
+            "counts": {name: int(np.sum(outcome == i)) for i, name in enumerate(OUTCOMES)},
+        }
+    out["linear_threshold_lr"] = {
+        name: stability_threshold(p["K"], cascade_weights(ht, p["K"], p["tau"])) / problem.L
+        for name, ht in (("uniform", 0.0), ("top_entropy", 1.0))}
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(sys.modules[__name__]))

@@ -1,0 +1,64 @@
+"""``emc-theory bench --quick`` writes a complete record and its tables (no timing is asserted:
+timings depend on the machine; the structure and the self-consistency of the record do not)."""
+import json
+import math
+
+import pytest
+
+from emc_theory import READINGS
+from emc_theory.bench import QUICK, main
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert main(["--quick", "--out", str(out)]) == 0
+    return json.loads((out / "bench.json").read_text()), (out / "bench.md").read_text()
+
+
+def test_record_has_every_section_and_case(record):
+    rec, _ = record
+    assert set(rec) >= {"meta", "steps", "k_series", "exponents", "profile", "sweep", "targets"}
+    assert rec["meta"]["quick"] and len(rec["meta"]["load_before"]) == 3
+    cases = {(r["dtype"], r["d"], r["K"], r["case"]) for r in rec["steps"]}
+    for dtype in ("float64", "float32"):
+        for d in QUICK["dims"]:
+            for K in QUICK["ks"]:
+                assert (dtype, d, K, "floor") in cases
+                for reading in READINGS:
+                    assert (dtype, d, K, f"emc_{reading}") in cases
+                    if rec["meta"]["torch"]:
+                        assert (dtype, d, K, f"torch_emc_{reading}") in cases
+    for row in rec["steps"]:
+        assert row["median_s"] > 0 and row["ratio"] > 0
+        if row["case"] == "floor":
+            assert row["ratio"] == 1.0  # the floor paired with itself
+    assert {(r["reading"], r["K"]) for r in rec["k_series"]} == {
+        (reading, K) for reading in READINGS for K in QUICK["k_series"]}
+
+
+def test_fits_profile_sweep_and_targets_are_consistent(record):
+    rec, _ = record
+    exps = rec["exponents"]
+    assert set(exps["in_K"]) == set(READINGS)
+    assert all(math.isfinite(v) for v in exps["in_d"].values())
+    shares = rec["profile"]["shares_of_power_step"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    kinds = {(r["reading"], r["kind"], r["B"]) for r in rec["sweep"]}
+    for reading in ("power", "linear"):
+        assert (reading, "loop", 1) in kinds
+        assert all((reading, "batched", B) in kinds for B in QUICK["sweep_b"])
+    assert all("over_loop" in r for r in rec["sweep"] if r["kind"] == "batched")
+    assert all(set(t) == {"target", "measured", "met"} for t in rec["targets"])
+    if rec["meta"]["torch"]:
+        assert rec["torch_matches_numpy"] < 1e-12
+
+
+def test_markdown_tables(record):
+    rec, md = record
+    for heading in ("### Targets (issue 7)", "### One step against the memory floor",
+                    "### Scaling (claim C1)", "### Where a step's time goes",
+                    "### Batched sweep against a Python loop of runs"):
+        assert heading in md
+    assert "| dtype | d | K | floor | emc_power | emc_root | emc_linear |" in md
+    assert md.count("\n| float64 |") == len(QUICK["dims"]) * len(QUICK["ks"])
