@@ -83,7 +83,7 @@ def gather(config: CheckConfig) -> Findings:
     # the K-dependent part: bytes(K) - bytes(0 levels) extrapolated, i.e. the slope per level
     per_level = np.diff(bytes_K)
     alloc_exp_K = fitted_exponent(alloc_K, np.array(bytes_K) - (bytes_K[0] - per_level[0]))
-    timing_d = [100_000, 1_000_000] if config.quick else [100_000, 300_000, 1_000_000]
+    timing_d = [30_000, 300_000] if config.quick else [100_000, 300_000, 1_000_000]
     Ks = [2, 4, 8]
     repeats = 3 if config.quick else 9
     readings = ("linear", "power")

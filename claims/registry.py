@@ -51,16 +51,26 @@ def run_claim(claim_id: str, config: CheckConfig) -> ClaimResult:
 
 
 def run_claims(ids, config: CheckConfig, progress: bool = True) -> list:
-    """Run the claims ``ids`` in order, with a progress bar on stderr."""
-    from .symbolic import prefetch
+    """Run the claims ``ids`` and return their results in the order given.
 
-    prefetch(name for cid in ids for name in getattr(claim_module(cid), "SYMBOLIC", ()))
-    results = []
-    bar = tqdm(ids, desc="claims", unit="claim", disable=not progress, leave=False)
+    The sympy derivations the claims read start first in a worker process, and the claims that
+    read none run first here, so the two cores work side by side."""
+    from .symbolic import prefetch, submit
+
+    ids = list(ids)
+    for cid in ids:
+        tasks = getattr(claim_module(cid), "background_tasks", lambda config: {})(config)
+        for key, (fn, args) in tasks.items():
+            submit(key, fn, *args)
+    symbolic = {cid: getattr(claim_module(cid), "SYMBOLIC", ()) for cid in ids}
+    prefetch(name for cid in ids for name in symbolic[cid])
+    order = sorted(ids, key=lambda cid: bool(symbolic[cid]))
+    results = {}
+    bar = tqdm(order, desc="claims", unit="claim", disable=not progress, leave=False)
     for cid in bar:
         bar.set_postfix_str(cid)
-        results.append(run_claim(cid, config))
-    return results
+        results[cid] = run_claim(cid, config)
+    return [results[cid] for cid in ids]
 
 
 def replay_counterexample(claim_id: str, counterexample: dict) -> dict:

@@ -1,8 +1,10 @@
-"""Symbolic evidence for the claim checks: the derivations of ``proofs/`` read as data.
+"""Symbolic evidence for the claim checks (the derivations of ``proofs/`` read as data), and the
+worker process that computes slow, independent evidence beside the numerical checks.
 
 Derivations are pure sympy and independent of the numerical checks, so :func:`prefetch` starts
 them in one worker process while the numerical checks run in this one (the machine has two
-cores); :func:`derivation_result` waits for a prefetched result or computes it in process.
+cores); :func:`derivation_result` waits for a prefetched result or computes it in process. Any
+claim can do the same with :func:`submit` / :func:`result` for a module-level function.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from .base import Evidence
 
-_RESULTS: dict[str, Future | dict] = {}
+_RESULTS: dict = {}
 _POOL: list = []
 
 
@@ -28,16 +30,31 @@ def _shutdown() -> None:
     _POOL.clear()
 
 
-def prefetch(names) -> None:
-    """Start the derivations ``names`` (not yet computed) in a background worker process."""
-    missing = [n for n in dict.fromkeys(names) if n not in _RESULTS]
-    if not missing:
+def submit(key, fn, *args) -> None:
+    """Start ``fn(*args)`` (a module-level function) in the worker process, once per ``key``."""
+    if key in _RESULTS:
         return
     if not _POOL:
         _POOL.append(ProcessPoolExecutor(max_workers=1))
         atexit.register(_shutdown)
-    for name in missing:
-        _RESULTS[name] = _POOL[0].submit(_derive_json, name)
+    _RESULTS[key] = _POOL[0].submit(fn, *args)
+
+
+def result(key, fn, *args):
+    """The result of a submitted ``fn(*args)`` (waiting for it), or of ``fn(*args)`` run now."""
+    entry = _RESULTS.get(key)
+    if isinstance(entry, Future):
+        entry = entry.result()
+    elif key not in _RESULTS:
+        entry = fn(*args)
+    _RESULTS[key] = entry
+    return entry
+
+
+def prefetch(names) -> None:
+    """Start the derivations ``names`` (not yet computed) in the worker process."""
+    for name in dict.fromkeys(names):
+        submit(("derivation", name), _derive_json, name)
 
 
 @dataclass(frozen=True)
@@ -68,10 +85,4 @@ class SymbolicResult:
 
 def derivation_result(name: str) -> SymbolicResult:
     """The derivation ``name`` of ``proofs.DERIVATIONS`` (prefetched, cached, or computed now)."""
-    entry = _RESULTS.get(name)
-    if isinstance(entry, Future):
-        entry = entry.result()
-    elif entry is None:
-        entry = _derive_json(name)
-    _RESULTS[name] = entry
-    return SymbolicResult(name, entry)
+    return SymbolicResult(name, result(("derivation", name), _derive_json, name))

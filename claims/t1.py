@@ -76,6 +76,7 @@ from emc_theory.replay import run_spec
 
 from . import pep_emc
 from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict, combine_readings
+from .symbolic import result as background_result
 
 ID = "T1"
 TITLE = "Convergence to a stationary point (convex, smooth)"
@@ -651,6 +652,11 @@ def grid_evidence(p: dict, seed: int) -> dict:
     return out
 
 
+def background_tasks(config: CheckConfig) -> dict:
+    """Evidence independent of the runs, computed in the worker process beside them."""
+    return {("T1", "pep", config): (pep_evidence, (plan(config)["pep"],))}
+
+
 def gather(config: CheckConfig) -> Findings:
     p = plan(config)
     grid = grid_evidence(p, config.seed)
@@ -660,7 +666,7 @@ def gather(config: CheckConfig) -> Findings:
                 for r in READINGS}
     proof_evidence, proof_facts, h_linear = proof_step_evidence()
     spectral, spectral_facts = spectral_evidence(p["spectral_K"], p["spectral_steps"])
-    pep, pep_facts = pep_evidence(p["pep"])
+    pep, pep_facts = background_result(("T1", "pep", config), pep_evidence, p["pep"])
 
     findings = Findings()
     for reading in READINGS:
