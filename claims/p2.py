@@ -40,7 +40,7 @@ def gather(config: CheckConfig) -> Findings:
     profile = weight_profile(config.quick)
     runs = regime_runs(config.seed)
     limits, memory = derivation_result("softmax_limits"), derivation_result("effective_memory")
-    low, high = runs["low_entropy"], runs["high_entropy"]
+    high = runs["high_entropy"]
     rows = profile["rows"]
     findings = Findings(parameters={"K": list(profile["grid"]["K"]),
                                     "tau": list(profile["grid"]["tau"]),

@@ -10,7 +10,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
+from emc_theory.records import json_ready
 
 SCHEMA_VERSION = 1
 _PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "emc-theory", "pepit", "cvxpy")
@@ -27,29 +27,9 @@ def package_versions() -> dict:
     return versions
 
 
-def _plain(value):
-    """JSON encoder for numpy scalars and arrays; non-finite floats become strings."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
-def _finite_floats(obj):
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return repr(obj)
-    if isinstance(obj, dict):
-        return {str(k): _finite_floats(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_floats(v) for v in obj]
-    return obj
-
-
 def dumps(obj) -> str:
     """Deterministic JSON: sorted keys, numpy types as plain values, ``inf``/``nan`` as strings."""
-    plain = json.loads(json.dumps(obj, default=_plain))
-    return json.dumps(_finite_floats(plain), sort_keys=True, indent=1, allow_nan=False) + "\n"
+    return json.dumps(json_ready(obj, repr), sort_keys=True, indent=1, allow_nan=False) + "\n"
 
 
 def claims_document(results, config) -> dict:

@@ -22,7 +22,7 @@ from emc_theory.problems import quadratic
 from emc_theory.replay import replay as replay_run
 from emc_theory.replay import run_spec
 
-from .base import CheckConfig, Evidence
+from .base import Evidence
 from .m1 import impulse_responses
 
 K_GRID = tuple(range(2, 9))

@@ -21,7 +21,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from .schedules import Schedule, as_schedule, lr_at
+from .schedules import as_schedule, lr_at
 from .validation import check_choice, check_finite_grads, check_in_unit_interval, check_positive
 
 

@@ -21,6 +21,7 @@ from typing import Optional
 
 import numpy as np
 
+from .records import json_ready
 from .schedules import Schedule
 from .validation import check_int, check_positive
 
@@ -52,14 +53,10 @@ class Trajectory:
 
     def summary(self) -> dict:
         """JSON-serialisable outcome (statuses, stop steps, final values) and conditions."""
-        def plain(a):
-            a = np.asarray(a)
-            return a.tolist() if a.ndim else a.item()
-
-        return {"status": plain(self.status), "stop_step": plain(self.stop_step),
-                "final_gap": plain(self.final_gap), "final_grad_norm": plain(self.final_grad_norm),
-                "steps": self.steps, "optimizer": self.optimizer, "problem": self.problem,
-                "conditions": self.conditions}
+        return json_ready({"status": self.status, "stop_step": self.stop_step,
+                           "final_gap": self.final_gap, "final_grad_norm": self.final_grad_norm,
+                           "steps": self.steps, "optimizer": self.optimizer,
+                           "problem": self.problem, "conditions": self.conditions}, repr)
 
 
 def _select_runs(optimizer, state, keep: np.ndarray):

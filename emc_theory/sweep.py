@@ -35,6 +35,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .optimizers import OPTIMIZERS
+from .records import json_ready
 from .runner import minimize
 from .schedules import Schedule
 from .validation import check_choice, check_int, check_positive
@@ -141,15 +142,6 @@ def _labelled(problems) -> list:
             for i, (name, p) in enumerate(zip(names, problems))]
 
 
-def _plain(value):
-    """JSON-ready scalar: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), seeds=(0,),
          start_scales=(1.0,), steps: int = 1000, tol: Optional[float] = None,
          gap_tol: Optional[float] = None, divergence_factor: float = 1e6,
@@ -184,7 +176,7 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
                     row = dict.fromkeys(columns)
                     row.update(run=len(rows), problem=label, d=problem.d, optimizer=name,
                                schedule=kind, lr=float(lr), start_scale=float(scale), seed=seed)
-                    row.update({k: _plain(v) for k, v in hyper.items()})
+                    row.update({k: json_ready(v) for k, v in hyper.items()})
                     rows.append(row)
                 for start in range(0, len(grid), size):
                     part = grid[start:start + size]
@@ -197,7 +189,7 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
                         steps=steps, options=options))
     conditions = {"steps": steps, **options, "schedules": list(schedules),
                   "lrs": lrs.tolist(), "start_scales": scales.tolist(), "seeds": seeds,
-                  "optimizers": [{"name": n, **{k: _plain(v) for k, v in h.items()}}
+                  "optimizers": [{"name": n, **{k: json_ready(v) for k, v in h.items()}}
                                  for n, h in configs],
                   "problems": {label: p.describe() for label, p in _labelled(problems)},
                   "chunks": len(chunks)}
@@ -262,7 +254,7 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",),
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):
             for j, row_index in enumerate(chunk.rows):
-                rows[row_index].update({name: _plain(result[name][j]) for name in RESULT_COLUMNS})
+                rows[row_index].update({name: json_ready(result[name][j]) for name in RESULT_COLUMNS})
             bar.update(len(chunk.rows))
     result = SweepResult(columns, rows, conditions)
     if out is not None:

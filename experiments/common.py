@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after selecting the Agg backend)
 import numpy as np  # noqa: E402
 
 from claims.report import tex_escape  # noqa: E402
+from emc_theory.records import json_ready  # noqa: E402
 
 RECORD_SCHEMA = 1
 TEXT_WIDTH_IN = 6.3
@@ -93,21 +94,6 @@ def parse_args(description: str, argv=None):
 # ----------------------------------------------------------------------------- records
 
 
-def plain(obj):
-    """JSON-ready copy: numpy values become Python ones and non-finite floats become ``None``."""
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return plain(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def as_array(values) -> np.ndarray:
     """A record's list (``None`` = NaN) back as a float array."""
     return np.array(values, dtype=float)
@@ -115,7 +101,7 @@ def as_array(values) -> np.ndarray:
 
 def dumps(obj) -> str:
     """Deterministic, compact JSON text of a record."""
-    return json.dumps(plain(obj), sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
+    return json.dumps(json_ready(obj), sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def load_or_run(module, quick: bool, seed: int, paths: Paths, rerun: bool = False) -> dict:
