@@ -5,6 +5,7 @@ import importlib
 import time
 import traceback
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .base import CheckConfig, ClaimResult, Findings, Verdict
@@ -53,23 +54,26 @@ def run_claim(claim_id: str, config: CheckConfig) -> ClaimResult:
 def run_claims(ids, config: CheckConfig, progress: bool = True) -> list:
     """Run the claims ``ids`` and return their results in the order given.
 
-    The sympy derivations the claims read start first in a worker process, and the claims that
-    read none run first here, so the two cores work side by side."""
+    Evidence that needs no run of the core (the sympy derivations a claim lists in ``SYMBOLIC``,
+    the tasks of its ``background_tasks(config)``) starts first in a worker process, and the
+    claims that read no derivation run first here, so the two cores work side by side, each with
+    one BLAS thread."""
     from .symbolic import prefetch, submit
 
     ids = list(ids)
-    for cid in ids:
-        tasks = getattr(claim_module(cid), "background_tasks", lambda config: {})(config)
-        for key, (fn, args) in tasks.items():
-            submit(key, fn, *args)
-    symbolic = {cid: getattr(claim_module(cid), "SYMBOLIC", ()) for cid in ids}
-    prefetch(name for cid in ids for name in symbolic[cid])
-    order = sorted(ids, key=lambda cid: bool(symbolic[cid]))
-    results = {}
-    bar = tqdm(order, desc="claims", unit="claim", disable=not progress, leave=False)
-    for cid in bar:
-        bar.set_postfix_str(cid)
-        results[cid] = run_claim(cid, config)
+    modules = {cid: claim_module(cid) for cid in ids}
+    with threadpool_limits(1):
+        for module in modules.values():
+            for key, (fn, args) in getattr(module, "background_tasks",
+                                           lambda _: {})(config).items():
+                submit(key, fn, *args)
+        prefetch(name for m in modules.values() for name in getattr(m, "SYMBOLIC", ()))
+        order = sorted(ids, key=lambda cid: bool(getattr(modules[cid], "SYMBOLIC", ())))
+        results = {}
+        bar = tqdm(order, desc="claims", unit="claim", disable=not progress, leave=False)
+        for cid in bar:
+            bar.set_postfix_str(cid)
+            results[cid] = run_claim(cid, config)
     return [results[cid] for cid in ids]
 
 
