@@ -22,8 +22,7 @@ the statement.
 from __future__ import annotations
 
 from .base import CheckConfig, Counterexample, Findings, Verdict
-from .symbolic import derivation_result
-from .weights_behaviour import profile_evidence, regime_runs, replay, weight_profile
+from .weights_behaviour import replay, shared_findings
 
 __all__ = ["gather", "decide", "replay"]
 
@@ -38,16 +37,8 @@ PROOF = ("As Ht -> 0, the softmax weights approach uniform distribution, giving 
 
 
 def gather(config: CheckConfig) -> Findings:
-    profile = weight_profile(config.quick)
-    runs = regime_runs(config.seed)
-    limits, memory = derivation_result("softmax_limits"), derivation_result("effective_memory")
+    findings, profile, runs, limits, memory = shared_findings(config)
     low, high = runs["low_entropy"], runs["high_entropy"]
-    findings = Findings(parameters={"K": list(profile["grid"]["K"]),
-                                    "tau": list(profile["grid"]["tau"]),
-                                    "Ht_points": profile["grid"]["Ht_points"],
-                                    "run_K": low["K"], "run_lr": 0.005, "run_steps": 20,
-                                    "run_d": 10})
-    findings.evidence += [limits.evidence, memory.evidence] + profile_evidence(config.quick)
     rows = profile["rows"]
     findings.facts = {
         "limit_uniform_symbolic": limits.status("limit_Ht_to_0_symbolic_K") == "proved",

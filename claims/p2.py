@@ -21,8 +21,7 @@ if every step holds but they do not give the statement.
 from __future__ import annotations
 
 from .base import CheckConfig, Counterexample, Findings, Verdict
-from .symbolic import derivation_result
-from .weights_behaviour import profile_evidence, regime_runs, replay, weight_profile
+from .weights_behaviour import replay, shared_findings
 
 __all__ = ["gather", "decide", "replay"]
 
@@ -37,17 +36,9 @@ PROOF = ("As Ht -> 1, higher values of lambda_k dominate the softmax, favoring l
 
 
 def gather(config: CheckConfig) -> Findings:
-    profile = weight_profile(config.quick)
-    runs = regime_runs(config.seed)
-    limits, memory = derivation_result("softmax_limits"), derivation_result("effective_memory")
+    findings, profile, runs, limits, memory = shared_findings(config)
     high = runs["high_entropy"]
     rows = profile["rows"]
-    findings = Findings(parameters={"K": list(profile["grid"]["K"]),
-                                    "tau": list(profile["grid"]["tau"]),
-                                    "Ht_points": profile["grid"]["Ht_points"],
-                                    "run_K": high["K"], "run_lr": 0.005, "run_steps": 20,
-                                    "run_d": 10})
-    findings.evidence += [limits.evidence, memory.evidence] + profile_evidence(config.quick)
     findings.facts = {
         "step_larger_lambda_larger_weight": limits.value("sign_d_alpha_K") == "+"
         and profile["alphaK_increasing"],

@@ -22,11 +22,14 @@ from emc_theory.problems import quadratic
 from emc_theory.replay import replay as replay_run
 from emc_theory.replay import run_spec
 
-from .base import Evidence
+from .base import CheckConfig, Evidence, Findings
 from .m1 import impulse_responses
+from .symbolic import derivation_result
 
 K_GRID = tuple(range(2, 9))
 TAU_GRID = (0.25, 1.0, 4.0)
+RUN = {"K": 5, "lr": 0.005, "steps": 20, "d": 10}
+"""EMC (reading linear) of the two regime runs, on quadratics of dimension ``d``."""
 
 
 def aggregate_mean_lag(K: int, ht: float, horizon: int) -> float:
@@ -90,21 +93,21 @@ def profile_evidence(quick: bool) -> list:
 
 @lru_cache(maxsize=4)
 def regime_runs(seed: int) -> dict:
-    """First-step entropy and effective memory of EMC (K = 5) on a low- and a high-entropy run."""
-    K, steps = 5, 20
+    """First-step entropy and effective memory of EMC (``RUN``) on a low- and a high-entropy run."""
+    d = RUN["d"]
     cases = {
         # one dominant curvature and a start along it: the gradient is nearly one-hot
-        "low_entropy": (quadratic(10, eigenvalues=np.r_[100.0, np.ones(9)], rotate=False,
-                                  x_star=np.zeros(10)), np.r_[1.0, np.full(9, 1e-3)]),
+        "low_entropy": (quadratic(d, eigenvalues=np.r_[100.0, np.ones(d - 1)], rotate=False,
+                                  x_star=np.zeros(d)), np.r_[1.0, np.full(d - 1, 1e-3)]),
         # isotropic quadratic, start with equal |x_i|: the gradient has equal magnitudes
-        "high_entropy": (quadratic(10, eigenvalues=np.ones(10), rotate=False,
-                                   x_star=np.zeros(10)), np.where(np.arange(10) % 2, 1.0, -1.0)),
+        "high_entropy": (quadratic(d, eigenvalues=np.ones(d), rotate=False,
+                                   x_star=np.zeros(d)), np.where(np.arange(d) % 2, 1.0, -1.0)),
     }
     out = {}
     for name, (problem, x0) in cases.items():
-        opt = EMC(K=K, lr=0.005, reading="linear")
-        spec = run_spec(opt, problem, x0, steps)
-        out[name] = {"replay": spec, **replay(spec), "K": K}
+        opt = EMC(K=RUN["K"], lr=RUN["lr"], reading="linear")
+        spec = run_spec(opt, problem, x0, RUN["steps"])
+        out[name] = {"replay": spec, **replay(spec), "K": RUN["K"]}
     return out
 
 
@@ -115,3 +118,16 @@ def replay(spec: dict) -> dict:
     return {"normalized_entropy": float(d["normalized_entropy"][0]),
             "effective_memory": float(d["effective_memory"][0]),
             "alpha_K": float(d["weights"][0, -1]), "uniform_memory": (2 ** (K + 1) - 2) / K}
+
+
+def shared_findings(config: CheckConfig):
+    """What Propositions 1 and 2 both gather: ``(findings, profile, runs, limits, memory)``,
+    the findings holding the shared evidence and parameters."""
+    profile = weight_profile(config.quick)
+    limits, memory = derivation_result("softmax_limits"), derivation_result("effective_memory")
+    findings = Findings(parameters={"K": list(profile["grid"]["K"]),
+                                    "tau": list(profile["grid"]["tau"]),
+                                    "Ht_points": profile["grid"]["Ht_points"],
+                                    **{f"run_{k}": v for k, v in RUN.items()}})
+    findings.evidence += [limits.evidence, memory.evidence] + profile_evidence(config.quick)
+    return findings, profile, regime_runs(config.seed), limits, memory
