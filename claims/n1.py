@@ -15,6 +15,11 @@ What we check, per reading of h that has a power (``power``: :math:`|\\tilde m|^
 * numerical (floating point): the smallest :math:`|\\tilde m|` whose power :math:`\\gamma = 2`
   overflows while :math:`\\tilde m` itself is finite, in float64 and float32, via the core's
   :func:`emc_theory.apply_reading`;
+* numerical (breadth, with the batched sweep engine :func:`emc_theory.sweep.sweep`): over more
+  problems (also logistic regression and log-sum-exp) and K in {1, 3, 5}, the settings where the
+  linear reading converges (gradient norm below 1e-8) and a power-bearing reading diverges
+  (status only; oscillation needs the run's history, which the sweep's table does not keep).
+  Supporting evidence, not read by the rule, and left out of ``--quick``;
 * symbolic: the derivative of :math:`|m|^{1/\\gamma}` at 0 is infinite for :math:`\\gamma > 1`
   (``proofs.gamma_range``'s exponent facts are not needed: sympy's ``limit`` here is elementary and
   lives in ``proofs.reading_regularity``).
@@ -27,8 +32,9 @@ from __future__ import annotations
 import numpy as np
 
 from emc_theory import EMC, apply_reading, minimize
-from emc_theory.problems import huber, quadratic
+from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadratic
 from emc_theory.replay import run_spec
+from emc_theory.sweep import sweep
 
 from .base import CheckConfig, Evidence, Findings, Verdict
 from .symbolic import derivation_result
@@ -58,6 +64,39 @@ def classify(trajectory, tol: np.ndarray) -> np.ndarray:
     stuck = (window[-1] > 0.5 * window[0]) & (window[-1] > tol)
     out[(status == "max_steps") & stuck] = "oscillating"
     return out
+
+
+def sweep_divergences(config: CheckConfig) -> dict:
+    """Sweep-engine counts, per reading and K, of settings where linear converges and the
+    reading diverges (or overflows), with the grid."""
+    Ks = [1, 3, 5]
+    problems = _problems(config.seed) + [
+        logistic_regression(n=50, d=10, reg=1e-2, seed=config.seed),
+        log_sum_exp(d=10, m=20, reg=1e-2, seed=config.seed)]
+    grid = {"eta_times_L": [0.1, 0.5, 1.0], "start_scales": [1e-2, 1.0, 1e2, 1e4],
+            "seeds": [config.seed, config.seed + 1], "steps": 300,
+            "tol": 1e-8, "K": Ks, "problems": [p.describe()["name"] for p in problems]}
+    counts = {r: {str(K): 0 for K in Ks} for r in POWER_READINGS}
+    settings = 0
+    for problem in problems:
+        table = sweep([problem], [{"name": "emc", "K": Ks, "reading": ["linear", *POWER_READINGS]}],
+                      [e / problem.L for e in grid["eta_times_L"]],
+                      start_scales=grid["start_scales"], seeds=grid["seeds"],
+                      steps=grid["steps"], tol=grid["tol"], progress=False)
+        status = {}
+        for row in table.rows:
+            status[(row["reading"], row["K"], row["lr"], row["start_scale"], row["seed"])] = \
+                row["status"]
+        for (reading, K, *setting), st in status.items():
+            if reading != "linear":
+                continue
+            converged = st == "converged"
+            settings += converged
+            for other in POWER_READINGS:
+                if converged and status[(other, K, *setting)] in ("diverged", "non-finite"):
+                    counts[other][str(K)] += 1
+    return {"grid": grid, "linear_converged_settings": settings,
+            "diverged_where_linear_converges": counts}
 
 
 def gather(config: CheckConfig) -> Findings:
@@ -106,6 +145,7 @@ def gather(config: CheckConfig) -> Findings:
             h = apply_reading(m.copy(), np.asarray(2.0, dtype=dtype), "power")
         first = m[~np.isfinite(h)]
         overflow[np.dtype(dtype).name] = float(first[0]) if first.size else None
+    breadth = None if config.quick else sweep_divergences(config)
     symbolic = derivation_result("reading_regularity")
     findings = Findings(parameters={"K": _K, "eta_times_L": etas.tolist(),
                                     "start_scales": scales.tolist(), "seeds": seeds,
@@ -123,6 +163,16 @@ def gather(config: CheckConfig) -> Findings:
             f"{info['unstable']} of {info['settings']} settings where the linear reading "
             f"converges are unstable under '{reading}' ({info['kinds']})",
             {"witness": witnesses.get(reading)}))
+    if breadth is not None:
+        findings.evidence.append(Evidence(
+            "numerical", "sweep: divergence where the linear reading converges",
+            f"sweep engine, problems {breadth['grid']['problems']}, K in {breadth['grid']['K']}, "
+            f"eta L in {breadth['grid']['eta_times_L']}, start scales "
+            f"{breadth['grid']['start_scales']}, seeds {breadth['grid']['seeds']}, "
+            f"{breadth['grid']['steps']} steps: of {breadth['linear_converged_settings']} "
+            "settings where linear converges, "
+            + ", ".join(f"{r} diverges in {sum(v.values())} (by K: {v})"
+                        for r, v in breadth["diverged_where_linear_converges"].items()), breadth))
     findings.evidence += [
         Evidence("numerical", "floating-point overflow of |m|^2",
                  f"|m|^gamma with gamma = 2 overflows from |m| ~ {overflow['float64']:.3g} "
