@@ -73,6 +73,13 @@ class Problem:
         r""":math:`\nabla f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(..., d)``."""
         return self._grad(self._check_x(x))
 
+    def value_and_grad(self, x) -> tuple:
+        r"""``(value(x), grad(x))``, sharing the work both need (the runner's hot path)."""
+        return self._value_and_grad(self._check_x(x))
+
+    def _value_and_grad(self, x):
+        return self._value(x), self._grad(x)
+
     def hessian(self, x) -> np.ndarray:
         r""":math:`\nabla^2 f(x)` at one point ``x`` of shape ``(d,)``; returns ``(d, d)``."""
         x = self._check_x(x)
@@ -134,6 +141,11 @@ class SeparableProblem(Problem):
 
     def _grad(self, x):
         return self._from_coords(self.weights * self.profile.d1(self._coords(x)))
+
+    def _value_and_grad(self, x):
+        t = self._coords(x)
+        return (np.sum(self.weights * self.profile.rho(t), axis=-1),
+                self._from_coords(self.weights * self.profile.d1(t)))
 
     def _hessian(self, x):
         curvature = self.weights * self.profile.d2(self._coords(x))
@@ -348,6 +360,11 @@ class CompositeProblem(Problem):
 
     def _grad(self, x):
         return self.outer.grad(x @ self.A.T - self.b) @ self.A + self.reg * x
+
+    def _value_and_grad(self, x):
+        z = x @ self.A.T - self.b
+        return (self.outer.value(z) + 0.5 * self.reg * np.sum(x**2, axis=-1),
+                self.outer.grad(z) @ self.A + self.reg * x)
 
     def _hessian(self, x):
         outer_hessian = self.outer.hessian(self.A @ x - self.b)

@@ -109,10 +109,9 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     diag_rec = {}
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        f0 = problem.value(x)
+        f0, g = problem.value_and_grad(x)
         if f_ref is None:
             f_ref = f0
-        g = problem.grad(x)
         gap = f0 - f_ref
         threshold = divergence_factor * (np.abs(gap) + 1.0)
         state = optimizer.init(x)
@@ -166,8 +165,8 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             if n_dead:
                 updates[dead] = 0.0
             x += updates
-            gap = problem.value(x) - f_ref
-            g = problem.grad(x)
+            f, g = problem.value_and_grad(x)
+            gap = f - f_ref
         running = live if live.size else np.zeros(0, bool)
         rows = np.flatnonzero(running)
         status[idx[rows]] = "max_steps"
