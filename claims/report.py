@@ -57,14 +57,28 @@ def tex_escape(text: str) -> str:
     return "".join(table.get(c, c) for c in text)
 
 
-def _readings_cell(per_reading: dict) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in per_reading.items()) or "--"
+_READING_ORDER = ("power", "root", "linear", "l2", "l1")
+
+
+def readings_cell(per_reading: dict) -> str:
+    """Per-reading verdicts in one fixed order, whether read from memory or from the JSON."""
+    keys = sorted(per_reading, key=lambda k: (_READING_ORDER.index(k) if k in _READING_ORDER
+                                              else len(_READING_ORDER), k))
+    return ", ".join(f"{k}: {per_reading[k]}" for k in keys) or "--"
+
+
+def in_report_order(claims: dict) -> dict:
+    """Claims keyed by id in the registry's order (the JSON sorts its keys; reports do not)."""
+    from .registry import CLAIM_MODULES
+
+    order = [cid for cid in CLAIM_MODULES if cid in claims]
+    return {cid: claims[cid] for cid in order + sorted(set(claims) - set(order))}
 
 
 def verdict_rows(doc: dict):
     """(id, title, statement, proof, per-reading) per claim, in report order."""
-    for cid, c in doc["claims"].items():
-        yield cid, c["title"], c["statement"], c["proof"], _readings_cell(c["per_reading"])
+    for cid, c in in_report_order(doc["claims"]).items():
+        yield cid, c["title"], c["statement"], c["proof"], readings_cell(c["per_reading"])
 
 
 def render_markdown(doc: dict) -> str:
@@ -74,7 +88,7 @@ def render_markdown(doc: dict) -> str:
              "conditions, grids and seeds of each check are in `results/claims.json`.", "",
              "| id | claim | statement | proof | per reading of h |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | **{c}** | **{d}** | {e} |" for a, b, c, d, e in verdict_rows(doc)]
-    for cid, c in doc["claims"].items():
+    for cid, c in in_report_order(doc["claims"]).items():
         lines += ["", f"## {cid}: {c['title']} ({c['where']})", "", f"> {c['claim']}", ""]
         if c["paper_proof"]:
             lines += [f"Paper's proof: *{c['paper_proof']}*", ""]
@@ -109,7 +123,7 @@ def render_latex(doc: dict) -> str:
            r"\begin{table}[htbp]", r"\centering\scriptsize",
            r"\begin{tabular}{@{}l p{0.44\linewidth} p{0.44\linewidth}@{}}", r"\toprule",
            r"Id & Why (statement; proof) & Conditions \\", r"\midrule"]
-    for cid, c in doc["claims"].items():
+    for cid, c in in_report_order(doc["claims"]).items():
         why = f"{c['statement_reason']}; {c['proof_reason']}"
         cond = "; ".join(f"{k}={v}" for k, v in sorted(c["parameters"].items())) or "--"
         out.append(" & ".join(map(tex_escape, (cid, why, cond))) + r" \\")
@@ -120,14 +134,16 @@ def render_latex(doc: dict) -> str:
 
 
 def write_reports(results, config, results_dir="results", tex_path="paper/generated/claims.tex"):
-    """Write the JSON, Markdown and LaTeX reports; return their paths."""
-    doc = claims_document(results, config)
+    """Write the JSON, Markdown and LaTeX reports; return their paths. The Markdown and LaTeX are
+    rendered from the JSON as written, so re-rendering ``claims.json`` gives the same bytes."""
+    text = dumps(claims_document(results, config))
+    doc = json.loads(text)
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     tex_path = Path(tex_path)
     tex_path.parent.mkdir(parents=True, exist_ok=True)
     paths = {"json": results_dir / "claims.json", "md": results_dir / "claims.md", "tex": tex_path}
-    paths["json"].write_text(dumps(doc))
+    paths["json"].write_text(text)
     paths["md"].write_text(render_markdown(doc))
     paths["tex"].write_text(render_latex(doc))
     return paths

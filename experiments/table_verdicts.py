@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 from claims.base import EVIDENCE_KINDS, CheckConfig
-from claims.registry import CLAIM_MODULES, available_claims, run_claims
-from claims.report import render_latex, write_reports
+from claims.registry import available_claims, run_claims
+from claims.report import in_report_order, readings_cell, render_latex, write_reports
 
 from .common import (artifact_main, count_word, escape, write_keyed_macros, write_macros,
                      write_table_tex, write_text)
@@ -32,10 +32,7 @@ def claims_document(paths, quick: bool, seed: int, rerun: bool = False, progress
         results = run_claims(available_claims(), config, progress=progress)
         write_reports(results, config, paths.results, paths.generated / "claims.tex")
     doc = json.loads(json_path.read_text())
-    # the JSON sorts its keys: restore the registry's report order (the paper's, then companions)
-    order = [cid for cid in CLAIM_MODULES if cid in doc["claims"]]
-    doc["claims"] = {cid: doc["claims"][cid]
-                     for cid in order + sorted(set(doc["claims"]) - set(order))}
+    doc["claims"] = in_report_order(doc["claims"])
     return doc
 
 
@@ -122,8 +119,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     keyed = {
         "ClaimStatement": {cid: escape(c["statement"]) for cid, c in claims.items()},
         "ClaimProof": {cid: escape(c["proof"]) for cid, c in claims.items()},
-        "ClaimReadings": {cid: escape(", ".join(f"{r}: {v}" for r, v in c["per_reading"].items())
-                                      or "no reading dependence")
+        "ClaimReadings": {cid: escape(readings_cell(c["per_reading"]) if c["per_reading"]
+                                      else "no reading dependence")
                           for cid, c in claims.items()},
     }
     written.append(write_keyed_macros(paths, "claim_macros", keyed, STEM))

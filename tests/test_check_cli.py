@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from claims.registry import available_claims, replay_counterexample
-from claims.report import dumps
+from claims.report import dumps, render_latex
 from emc_theory.cli import main
 
 
@@ -51,6 +51,13 @@ def test_two_runs_are_byte_identical_but_for_the_run_field(two_quick_runs):
     assert dumps(docs[0]) == dumps(docs[1])
     assert (a / "claims.tex").read_bytes() == (b / "claims.tex").read_bytes()
     assert (a / "results" / "claims.md").read_bytes() == (b / "results" / "claims.md").read_bytes()
+
+
+def test_latex_rendered_from_the_json_equals_the_checks_own(two_quick_runs):
+    # the paper re-renders claims.tex from results/claims.json: both must give the same bytes
+    _, root = two_quick_runs[0]
+    doc = json.loads((root / "results" / "claims.json").read_text())
+    assert render_latex(doc) == (root / "claims.tex").read_text()
 
 
 def _close(a, b):
