@@ -127,6 +127,7 @@ class EMC:
     entropy: str = "l2"
     tau: float = 1.0
     name = "emc"
+    supports_inplace = True  # update(..., inplace=True) reuses the state's buffers
     schedule: object = field(init=False, repr=False, compare=False)
     betas: np.ndarray = field(init=False, repr=False, compare=False)
     logit_slopes: np.ndarray = field(init=False, repr=False, compare=False)

@@ -96,7 +96,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
                          f"{type(optimizer).__name__} has none")
     f_ref = problem.f_star
     described = optimizer.describe()
-    inplace = {"inplace": True} if hasattr(optimizer, "update_with_diagnostics") else {}
+    inplace = {"inplace": True} if getattr(optimizer, "supports_inplace", False) else {}
 
     status = np.full(B, _RUNNING, dtype=object)
     stop_step = np.full(B, steps)
@@ -167,8 +167,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             x += updates
             f, g = problem.value_and_grad(x)
             gap = f - f_ref
-        running = live if live.size else np.zeros(0, bool)
-        rows = np.flatnonzero(running)
+        rows = np.flatnonzero(live)
         status[idx[rows]] = "max_steps"
         final_gap[idx[rows]] = gap[rows]
         final_gn[idx[rows]] = np.linalg.norm(g[rows], axis=-1)

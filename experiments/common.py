@@ -186,12 +186,6 @@ def sci(x, digits: int = 3) -> str:
     return f"{mantissa}\\times10^{{{exponent}}}"
 
 
-def tex_num(x, digits: int = 3) -> str:
-    """:func:`sci` wrapped in ``$...$`` (for table cells and captions)."""
-    text = sci(x, digits)
-    return text if text == "--" else f"${text}$"
-
-
 def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 STATUSES = ("proved", "computed", "undecided")
-SIGNS = ("+", "-", "0")
 
 HT = sp.Symbol("Ht", positive=True)
 TAU = sp.Symbol("tau", positive=True)
