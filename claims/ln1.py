@@ -20,7 +20,7 @@ take :math:`\sigma = 1`. What we check:
   :math:`\tanh` does not round to :math:`\pm 1`); the gap :math:`I(X;Y) - I(\operatorname{sign}X;Y)`
   on :math:`s \in [0.05, 5]`;
 * runs: Lion with ``transform="sign"`` against ``transform="tanh"`` (scales ``TANH_SCALES``) on
-  five convex test functions. Protocol, the same for every configuration: constant step size
+  five convex test functions, each problem's grid one batched sweep (:func:`tuned_runs`). Protocol, the same for every configuration: constant step size
   tuned on ``LR_GRID`` by the median (over seeds) number of steps to reach
   :math:`f - f^\star \le` ``REL_TARGET`` :math:`(f(x_0) - f^\star)`, ties broken by the median final
   gap; :math:`x_0 = x^\star + N(0, I)`. Per problem, tanh *wins* when it needs at most
@@ -50,6 +50,7 @@ from emc_theory.baselines import Lion
 from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadratic, smoothed_abs
 from emc_theory.replay import run_spec
 from emc_theory.runner import minimize
+from emc_theory.sweep import sweep
 from proofs.derivation import decide_zero
 
 from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict
@@ -190,24 +191,33 @@ def lion_configs() -> dict:
             **{f"tanh_{s:g}": {"transform": "tanh", "tanh_scale": s} for s in TANH_SCALES}}
 
 
-def tuned_runs(problem, config: dict, x0: np.ndarray, steps: int) -> dict:
-    r"""Run Lion(``config``) from every start in ``x0`` (shape ``(S, d)``) at every step size in
-    ``LR_GRID`` as one batch; return the tuned step size's median steps to the target (``inf``
-    if the median run misses it) and median final gap, and the per-run record at that step size."""
-    lrs = np.repeat(np.asarray(LR_GRID), x0.shape[0])
-    starts = np.tile(x0, (len(LR_GRID), 1))
-    traj = minimize(Lion(lr=lrs, **config), problem, starts, steps)
-    gaps = traj.f_gap
-    targets = REL_TARGET * gaps[0]
-    hit = gaps <= targets
-    steps_to_target = np.where(hit.any(axis=0), hit.argmax(axis=0), np.inf)
-    final = np.where(np.isfinite(traj.final_gap), traj.final_gap, np.inf)
-    by_lr = lambda a: a.reshape(len(LR_GRID), x0.shape[0])
-    med_steps = np.median(by_lr(steps_to_target), axis=1)
-    med_final = np.median(by_lr(final), axis=1)
-    best = min(range(len(LR_GRID)), key=lambda i: (med_steps[i], med_final[i]))
-    return {"lr": LR_GRID[best], "steps": float(med_steps[best]),
-            "final_gap": float(med_final[best]), "targets": by_lr(targets)[best].tolist()}
+def tuned_runs(problem, x0: np.ndarray, steps: int) -> dict:
+    r"""Run every Lion configuration (``lion_configs``) from every start in ``x0`` (shape
+    ``(S, d)``) at every step size in ``LR_GRID``: one sweep (:func:`emc_theory.sweep.sweep`,
+    one array program per configuration, with histories). Per configuration: the tuned step
+    size's median steps to the target (``inf`` if the median run misses it) and median final
+    gap, and the per-run targets at that step size."""
+    configs = lion_configs()
+    table = sweep([problem], [{"name": "lion", **kwargs} for kwargs in configs.values()], LR_GRID,
+                  start_points=x0, steps=steps, history=True, progress=False)
+    n = len(LR_GRID) * x0.shape[0]
+    final_gaps = table.column("final_gap")
+    by_lr = lambda a: a.reshape(len(LR_GRID), x0.shape[0])   # noqa: E731
+    runs = {}
+    for c, name in enumerate(configs):
+        part = slice(c * n, (c + 1) * n)        # rows: step size major, then start point
+        gaps = table.histories["f_gap"][:, part]
+        targets = REL_TARGET * gaps[0]
+        hit = gaps <= targets
+        steps_to_target = np.where(hit.any(axis=0), hit.argmax(axis=0), np.inf)
+        final = np.where(np.isfinite(final_gaps[part]), final_gaps[part], np.inf)
+        med_steps = np.median(by_lr(steps_to_target), axis=1)
+        med_final = np.median(by_lr(final), axis=1)
+        best = min(range(len(LR_GRID)), key=lambda i: (med_steps[i], med_final[i]))
+        runs[name] = {"lr": LR_GRID[best], "steps": float(med_steps[best]),
+                      "final_gap": float(med_final[best]),
+                      "targets": by_lr(targets)[best].tolist()}
+    return runs
 
 
 def compare(tanh: dict, sign: dict) -> int:
@@ -298,7 +308,7 @@ def _lion_evidence(findings: Findings, config: CheckConfig, seeds: int, steps: i
     table = {}
     for problem in convex_problems(config.seed, config.quick):
         x0 = problem.x_star + rng.standard_normal((seeds, problem.d))
-        runs = {name: tuned_runs(problem, kwargs, x0, steps) for name, kwargs in configs.items()}
+        runs = tuned_runs(problem, x0, steps)
         scores = {name: compare(runs[name], runs["sign"]) for name in outcome}
         for name, score in scores.items():
             outcome[name][{1: "wins", -1: "losses", 0: "ties"}[score]] += 1

@@ -67,10 +67,10 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import differential_evolution
 
-from emc_theory import (EMC, READINGS, apply_reading, cascade_weights, constant, inv_sqrt, inv_t,
-                        minimize)
-from emc_theory.problems import (huber, log_sum_exp, logistic_regression, quadratic,
-                                 smoothed_abs)
+from emc_theory import (EMC, READINGS, Schedule, apply_reading, cascade_weights, constant,
+                        inv_sqrt, inv_t, minimize)
+from emc_theory.problems import (StackedProblem, huber, log_sum_exp, logistic_regression,
+                                 quadratic, smoothed_abs)
 from emc_theory.replay import replay as replay_run
 from emc_theory.replay import run_spec
 
@@ -166,53 +166,23 @@ def run_stacked(problems, x0, schedule_index, eta0, tol, steps: int, *, K: int, 
     ``(p, b)`` uses schedule ``SCHEDULES[schedule_index[p, b]]`` with :math:`\eta_0` =
     ``eta0[p, b]`` and tolerance ``tol[p, b]``.
 
-    The statuses follow :func:`emc_theory.minimize` (same tests, in the same order, and
-    :math:`\eta_t` computed by the same :mod:`~emc_theory.schedules` objects, so a row replays
-    identically as a single run); stopped runs are frozen, not dropped.
-    """
-    x = np.array(x0, dtype=float)
-    schedules = [factory(np.asarray(eta0, dtype=float)) for factory in SCHEDULE_FACTORIES]
-
-    def lr(t):
-        return np.choose(schedule_index, [s(t) for s in schedules])
-
-    optimizer = EMC(K=K, lr=lr, reading=reading, tau=tau)
-    f_star = np.array([p.f_star for p in problems])[:, None]
-
-    def evaluate(x):
-        return (np.stack([p.value(x[i]) for i, p in enumerate(problems)]) - f_star,
-                np.stack([p.grad(x[i]) for i, p in enumerate(problems)]))
-
-    shape = x.shape[:2]
-    status = np.full(shape, "", dtype=object)
-    stop_step = np.full(shape, steps)
-    final_gn = np.full(shape, np.nan)
-    gn_hist = np.full((steps + 1,) + shape, np.nan)
-    gap_hist = np.full((steps + 1,) + shape, np.nan)
-    live = np.ones(shape, dtype=bool)
+    All ``P B`` runs are one call of :func:`emc_theory.minimize` on a
+    :class:`~emc_theory.problems.StackedProblem` with per-run schedule kinds and tolerances, so
+    a row replays identically as a single run; the histories then classify the runs that
+    reached the budget (module docstring) and give the plateau level (geometric mean of
+    :math:`\|\nabla f\|` over the last tenth)."""
+    x0 = np.asarray(x0, dtype=float)
+    shape = x0.shape[:2]
+    kinds = np.asarray(SCHEDULES)[np.broadcast_to(schedule_index, shape)]
+    optimizer = EMC(K=K, lr=Schedule(np.asarray(eta0, dtype=float).ravel(), kinds.ravel()),
+                    reading=reading, tau=tau)
+    stack = StackedProblem(problems, np.repeat(np.arange(shape[0]), shape[1]))
+    traj = minimize(optimizer, stack, x0.reshape(-1, x0.shape[-1]), steps,
+                    tol=np.asarray(tol, dtype=float).ravel(), divergence_factor=DIVERGENCE_FACTOR)
+    gn_hist = traj.grad_norm.reshape((steps + 1,) + shape)
     with np.errstate(all="ignore"):
-        gap, g = evaluate(x)
-        threshold = DIVERGENCE_FACTOR * (np.abs(gap) + 1.0)
-        state = optimizer.init(x)
-        for t in range(steps + 1):
-            gn = np.linalg.norm(g, axis=-1)
-            gn_hist[t][live], gap_hist[t][live] = gn[live], gap[live]
-            finite = np.isfinite(gap) & np.isfinite(g).all(axis=-1)
-            for name, hit in (("non-finite", ~finite), ("diverged", finite & (gap > threshold)),
-                              ("converged", finite & (gn <= tol))):
-                new = live & hit
-                status[new], stop_step[new], final_gn[new] = name, t, gn[new]
-                live &= ~new
-            if t == steps or not live.any():
-                break
-            g[~live] = 0.0
-            updates, state = optimizer.update(g, state, inplace=True)
-            updates[~live] = 0.0
-            x += updates
-            gap, g = evaluate(x)
-        final_gn[live] = gn[live]
         slope_g = _loglog_slope(gn_hist, steps)
-        slope_f = _loglog_slope(gap_hist, steps)
+        slope_f = _loglog_slope(traj.f_gap.reshape((steps + 1,) + shape), steps)
         tail = np.log(gn_hist[steps - max(1, steps // 10):])
         finite = np.isfinite(tail)
         count = finite.sum(axis=0)
@@ -222,8 +192,9 @@ def run_stacked(problems, x0, schedule_index, eta0, tol, steps: int, *, K: int, 
     rising = (slope_g > SLOPE_TOL) & ~(slope_f <= SLOPE_TOL)
     trend = np.where(steepest < -SLOPE_TOL, "decreasing",
                      np.where(rising, "growing", "stalled"))
-    kind = np.where(live, trend, status).astype(object)
-    return Runs(kind, stop_step, final_gn, level)
+    status = traj.status.reshape(shape)
+    kind = np.where(status == "max_steps", trend, status).astype(object)
+    return Runs(kind, traj.stop_step.reshape(shape), traj.final_grad_norm.reshape(shape), level)
 
 
 # --------------------------------------------------------------------------- the grid

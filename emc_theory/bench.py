@@ -18,7 +18,10 @@ Sections:
 * ``profile``: where a step's time goes: entropy pass alone, linear step, power step, and one
   ``np.log`` / ``np.exp`` pass over ``d`` elements;
 * ``sweep``: the batched sweep engine at ``B`` runs (one array program) against a Python loop of
-  single-run ``minimize`` calls, in run-steps per second.
+  single-run ``minimize`` calls, in run-steps per second;
+* ``sweep_profile``: where one step of the largest sweep batch goes: the problem's value and
+  gradient, the EMC step per reading (and its entropy pass), one ``np.log`` pass over the
+  batch; the rest of the measured sweep step is the runner's bookkeeping.
 
 Results go to ``<out>/bench.json`` (the record) and ``<out>/bench.md`` (tables), with the machine,
 its load average before and after, and the targets of issue 7 marked met or missed.
@@ -252,6 +255,30 @@ def bench_profile(cfg: dict) -> dict:
                 / med["step_power"]}}
 
 
+def bench_sweep_profile(cfg: dict, sweep_rows: list) -> dict:
+    """The parts of one step of the sweep's largest batch (``(B, d)``, K, float64), interleaved,
+    beside the sweep's measured time per batch step (``B`` / run-steps per second)."""
+    B, d, K = max(cfg["sweep_b"]), cfg["sweep_d"], cfg["sweep_k"]
+    problem = quadratic(d, cond=10.0, seed=0)
+    x = problem.x_star + np.random.default_rng(3).standard_normal((B, d))
+    g = problem.grad(x)
+    tiles = Tiles(B, d, g.dtype)
+    scratch = np.empty_like(g)
+    cases = {"problem value and gradient": lambda: problem.value_and_grad(x),
+             "entropy pass": lambda: row_entropy(g, "l2", tiles),
+             "one np.log pass": lambda: np.log(np.abs(g, out=scratch), out=scratch)}
+    for reading in ("power", "linear"):
+        cases[f"EMC step ({reading})"] = _emc_case(K, reading, [EMC(K=K).init(g)], g)
+    med = {k: float(np.median(v)) for k, v in interleaved(cases, cfg["rounds"]).items()}
+    measured = {r["reading"]: B / r["run_steps_per_s"] for r in sweep_rows
+                if r["kind"] == "batched" and r["B"] == B}
+    return {"B": B, "d": d, "K": K, "dtype": "float64", "seconds": med,
+            "sweep_step_seconds": measured,
+            "target_step_seconds": B / TARGETS["sweep_run_steps_per_s"],
+            "rest_seconds": {reading: step - med["problem value and gradient"]
+                             - med[f"EMC step ({reading})"] for reading, step in measured.items()}}
+
+
 def bench_sweep(cfg: dict) -> list:
     """Run-steps per second of the batched sweep at each B against a loop of single runs."""
     d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
@@ -397,6 +424,18 @@ def render_markdown(record: dict) -> str:
         over = f"{r['over_loop']:.1f}" if "over_loop" in r else ""
         lines.append(f"| {r['reading']} | {label} | {r['d']} | {r['K']} | {r['steps']} | "
                      f"{r['run_steps_per_s']:.3g} | {over} |")
+    prof = record.get("sweep_profile")
+    if prof:
+        lines += ["", f"### Where a sweep step goes (B = {prof['B']:.0e}, d = {prof['d']}, "
+                      f"K = {prof['K']}, float64)", "",
+                  f"Milliseconds per step of the whole batch; the target of 1.0M run-steps/s "
+                  f"allows {_ms(prof['target_step_seconds'])} ms.", "",
+                  "| part | ms per batch step |", "|---|---|"]
+        lines += [f"| {k} | {_ms(v)} |" for k, v in prof["seconds"].items()]
+        for reading, step in prof["sweep_step_seconds"].items():
+            lines += [f"| sweep step, {reading} (measured) | {_ms(step)} |",
+                      f"| of which runner bookkeeping and the rest, {reading} | "
+                      f"{_ms(prof['rest_seconds'][reading])} |"]
     if record.get("torch_matches_numpy") is not None:
         lines += ["", "The PyTorch EMC reference agrees with the core to a relative "
                       f"{record['torch_matches_numpy']:.1e} (one float64 step, every reading)."]
@@ -440,6 +479,7 @@ def main(argv=None) -> int:
         record["exponents"] = exponents(record["steps"], record["k_series"], cfg["dims"])
         record["profile"] = bench_profile(cfg)
         record["sweep"] = bench_sweep(cfg)
+        record["sweep_profile"] = bench_sweep_profile(cfg, record["sweep"])
         record["torch_matches_numpy"] = torch_matches_numpy(torch) if torch else None
     record["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     record["targets"] = targets(record)

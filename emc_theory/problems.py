@@ -114,6 +114,9 @@ class ScalarProfile:
     d2: Callable[[np.ndarray], np.ndarray]
     max_abs_curvature: float
     min_curvature: float
+    quadratic: bool = False
+    r"""``rho = t^2/2`` exactly: a rotated problem is then evaluated with its Hessian matrix
+    :math:`H = Q \operatorname{diag}(w) Q^\top`, one matrix product instead of two."""
 
 
 class SeparableProblem(Problem):
@@ -127,6 +130,10 @@ class SeparableProblem(Problem):
         mu = weights.min() * profile.min_curvature if profile.min_curvature >= 0 else None
         super().__init__(name, params, weights.size, L, mu)
         self.profile, self.weights, self.rotation = profile, weights, rotation
+        self._matrix = None
+        if profile.quadratic and rotation is not None:
+            hess = (rotation * weights) @ rotation.T
+            self._matrix = 0.5 * (hess + hess.T)
         self._set_minimum(x_star, 0.0, x_star_source)
 
     def _coords(self, x: np.ndarray) -> np.ndarray:
@@ -137,12 +144,22 @@ class SeparableProblem(Problem):
         return v if self.rotation is None else v @ self.rotation.T
 
     def _value(self, x):
+        if self._matrix is not None:
+            return self._value_and_grad(x)[0]
         return np.sum(self.weights * self.profile.rho(self._coords(x)), axis=-1)
 
     def _grad(self, x):
+        if self._matrix is not None:
+            return (x - self.x_star) @ self._matrix
         return self._from_coords(self.weights * self.profile.d1(self._coords(x)))
 
     def _value_and_grad(self, x):
+        r"""With the Hessian matrix: :math:`g = H s`, :math:`f = \tfrac12 s^\top g`,
+        :math:`s = x - x^\star`."""
+        if self._matrix is not None:
+            shifted = x - self.x_star
+            grad = shifted @ self._matrix
+            return 0.5 * np.vecdot(shifted, grad), grad
         t = self._coords(x)
         return (np.sum(self.weights * self.profile.rho(t), axis=-1),
                 self._from_coords(self.weights * self.profile.d1(t)))
@@ -193,7 +210,8 @@ def _weights_param(weights, d) -> np.ndarray:
 
 
 def _quadratic_profile() -> ScalarProfile:
-    return ScalarProfile(lambda t: 0.5 * t**2, lambda t: t, np.ones_like, 1.0, 1.0)
+    return ScalarProfile(lambda t: 0.5 * t**2, lambda t: t, np.ones_like, 1.0, 1.0,
+                         quadratic=True)
 
 
 def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometric",
@@ -459,6 +477,71 @@ def log_sum_exp(d: int = 10, m: int = 20, *, scale: float = 1.0, seed: int = 0,
     b = rng.standard_normal(m)
     params = {"d": d, "m": m, "scale": scale, "seed": seed, "reg": reg}
     return CompositeProblem("log_sum_exp", params, _log_sum_exp(), A, b, reg, has_minimiser=True)
+
+
+# ----------------------------------------------------------------------------- stacked runs
+
+
+class StackedProblem:
+    r"""Runs on several problems of one dimension as one batch: row ``i`` of ``x`` (shape
+    ``(B, d)``) is evaluated by ``problems[assignment[i]]``, and :math:`f^\star` is per row.
+
+    :func:`emc_theory.runner.minimize` takes it like any problem and narrows it with
+    :meth:`select` when it drops stopped runs, so runs on different problems (e.g. a claim's grid
+    over test functions) share one array program and one loop."""
+
+    def __init__(self, problems, assignment):
+        self.problems = list(problems)
+        if not self.problems:
+            raise ValueError("problems must be non-empty")
+        dims = {p.d for p in self.problems}
+        if len(dims) != 1:
+            raise ValueError(f"stacked problems must share the dimension d, got {sorted(dims)}")
+        self.assignment = np.asarray(assignment)
+        if (self.assignment.ndim != 1 or not np.issubdtype(self.assignment.dtype, np.integer)
+                or np.any(self.assignment < 0) or np.any(self.assignment >= len(self.problems))):
+            raise ValueError(f"assignment must be a 1-d array of problem indices in "
+                             f"[0, {len(self.problems) - 1}], got {assignment!r}")
+        self.d = dims.pop()
+        self.name = "stack"
+        self.L = max(p.L for p in self.problems)
+        if any(p.f_star is None for p in self.problems):
+            raise ValueError("stacked problems need a known f_star each")
+        self.f_star = np.array([p.f_star for p in self.problems])[self.assignment]
+        self._groups = []
+        for i, problem in enumerate(self.problems):
+            rows = np.flatnonzero(self.assignment == i)
+            if rows.size == 0:
+                continue
+            if rows[-1] - rows[0] + 1 == rows.size:   # contiguous: views, no copies
+                rows = slice(int(rows[0]), int(rows[-1]) + 1)
+            self._groups.append((problem, rows))
+
+    def value_and_grad(self, x):
+        """Per-row ``(value, grad)`` of ``x`` of shape ``(B, d)``, each row by its problem."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.assignment.size, self.d):
+            raise ValueError(f"x must have shape ({self.assignment.size}, {self.d}) (one row per "
+                             f"stacked run), got {x.shape}")
+        value, grad = np.empty(x.shape[0]), np.empty_like(x)
+        for problem, rows in self._groups:
+            value[rows], grad[rows] = problem.value_and_grad(x[rows])
+        return value, grad
+
+    def value(self, x):
+        return self.value_and_grad(x)[0]
+
+    def grad(self, x):
+        return self.value_and_grad(x)[1]
+
+    def select(self, keep) -> "StackedProblem":
+        """The stack of the runs ``keep`` (an index or mask over the rows)."""
+        return StackedProblem(self.problems, self.assignment[keep])
+
+    def describe(self) -> dict:
+        """The stacked problems' records and each row's problem index."""
+        return {"name": self.name, "problems": [p.describe() for p in self.problems],
+                "assignment": self.assignment.tolist(), "d": self.d}
 
 
 # ----------------------------------------------------------------------------- registry

@@ -9,8 +9,11 @@ Every run ends with a status:
 * ``"non-finite"``: the value or gradient overflowed to Inf/NaN at step ``t``;
 * ``"max_steps"``: none of the above within ``steps`` steps.
 
-Runs that stop are frozen at once and dropped from the array program once enough of them have
-stopped, so they are not recomputed. Floating-point warnings are silenced inside the loop: an
+``tol`` and ``gap_tol`` are one value or one per run. ``problem`` is any problem of
+:mod:`emc_theory.problems`, or a :class:`~emc_theory.problems.StackedProblem` whose rows belong to
+different problems (per-row :math:`f^\star`). Runs that stop are frozen at once and dropped from
+the array program (optimizer state, per-run step sizes and schedules, tolerances and stacked
+problem alike) once enough of them have stopped, so they are not recomputed. Floating-point warnings are silenced inside the loop: an
 overflow is detected from the values and reported in the status, never as a warning flood.
 """
 from __future__ import annotations
@@ -65,9 +68,20 @@ def _select_runs(optimizer, state, keep: np.ndarray):
                      else value) for name, value in state._asdict().items()}
     sched = optimizer.schedule
     if isinstance(sched, Schedule) and np.ndim(sched.eta0) > 0:
-        optimizer = dataclasses.replace(optimizer, lr=Schedule(np.asarray(sched.eta0)[keep],
-                                                               sched.kind))
+        optimizer = dataclasses.replace(optimizer, lr=sched.select(keep))
     return optimizer, type(state)(**fields)
+
+
+def _per_run(name: str, value, B: int) -> Optional[np.ndarray]:
+    """``value`` (None, a scalar or shape ``(B,)``) as a float array of shape ``(B,)``."""
+    if value is None:
+        return None
+    check_positive(name, value)
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim and arr.shape != (B,):
+        raise ValueError(f"{name} must be a scalar or have one entry per run, shape ({B},), got "
+                         f"shape {arr.shape}")
+    return np.array(np.broadcast_to(arr, (B,)))
 
 
 def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
@@ -81,9 +95,6 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     """
     steps = check_int("steps", steps, 1)
     check_positive("divergence_factor", divergence_factor)
-    for name, value in (("tol", tol), ("gap_tol", gap_tol)):
-        if value is not None:
-            check_positive(name, value)
     x0 = np.asarray(x0, dtype=float)
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape ({problem.d},) or (B, {problem.d}) for this "
@@ -91,11 +102,13 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     single = x0.ndim == 1
     x = np.array(x0.reshape(-1, problem.d))
     B = x.shape[0]
+    tols, gap_tols = _per_run("tol", tol, B), _per_run("gap_tol", gap_tol, B)
     if diagnostics and not hasattr(optimizer, "update_with_diagnostics"):
         raise ValueError(f"diagnostics=True needs an optimizer with diagnostics; "
                          f"{type(optimizer).__name__} has none")
     f_ref = problem.f_star
-    described = optimizer.describe()
+    described, problem_described = optimizer.describe(), problem.describe()
+    narrow_problem = getattr(problem, "select", None) is not None
     inplace = {"inplace": True} if getattr(optimizer, "supports_inplace", False) else {}
 
     status = np.full(B, _RUNNING, dtype=object)
@@ -110,8 +123,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         f0, g = problem.value_and_grad(x)
-        if f_ref is None:
-            f_ref = f0
+        f_ref = np.array(np.broadcast_to(f0 if f_ref is None else f_ref, (B,)), dtype=float)
         gap = f0 - f_ref
         threshold = divergence_factor * (np.abs(gap) + 1.0)
         state = optimizer.init(x)
@@ -132,8 +144,8 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             verdicts = (
                 ("non-finite", ~finite),
                 ("diverged", finite & (gap > threshold)),
-                ("converged", finite & (((gn <= tol) if tol is not None else False)
-                                        | ((gap <= gap_tol) if gap_tol is not None else False))),
+                ("converged", finite & (((gn <= tols) if tols is not None else False)
+                                        | ((gap <= gap_tols) if gap_tols is not None else False))),
             )
             for name, hit in verdicts:
                 new = live & hit
@@ -151,6 +163,11 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             if n_dead * 8 >= live.size:
                 optimizer, state = _select_runs(optimizer, state, live)
                 x, g, idx, threshold = x[live], g[live], idx[live], threshold[live]
+                f_ref = f_ref[live]
+                tols = None if tols is None else tols[live]
+                gap_tols = None if gap_tols is None else gap_tols[live]
+                if narrow_problem:
+                    problem = problem.select(live)
                 live = np.ones(x.shape[0], dtype=bool)
                 n_dead = 0
             elif n_dead:
@@ -183,7 +200,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
         status=shaped(status), stop_step=shaped(stop_step),
         f_gap=shaped_hist(gaps), grad_norm=shaped_hist(gnorms),
         final_gap=shaped(final_gap), final_grad_norm=shaped(final_gn), params=shaped(final_x),
-        steps=steps, optimizer=described, problem=problem.describe(),
+        steps=steps, optimizer=described, problem=problem_described,
         iterates=shaped_hist(iterates),
         diagnostics={k: shaped_hist(v) for k, v in diag_rec.items()} if diagnostics else None,
         conditions={"tol": tol, "gap_tol": gap_tol, "divergence_factor": divergence_factor,

@@ -1,19 +1,19 @@
 r"""Step-size schedules :math:`\eta_t` for ``t = 1, 2, ...`` (the paper counts steps from 1).
 
 A schedule is a callable ``t -> eta_t``. ``eta0`` may be an array of per-run step sizes whose
-shape matches the leading (batch) axes of the parameters: a sweep over step sizes is then one
-array program.
+shape matches the leading (batch) axes of the parameters, and ``kind`` an array of per-run kinds
+of the same shape: a sweep over step sizes and schedules is then one array program.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable, Sequence, Union
 
 import numpy as np
 
 from .validation import check_choice, check_positive
 
-_DECAYS = {
+_DECAYS = {  # the kinds, in the order of a per-run kind index
     "constant": lambda t: 1.0,
     "inv_sqrt": lambda t: 1.0 / np.sqrt(t),
     "inv_t": lambda t: 1.0 / t,
@@ -23,21 +23,48 @@ _DECAYS = {
 @dataclass(frozen=True)
 class Schedule:
     r"""Step size :math:`\eta_t = \eta_0 \, s(t)` with ``s`` one of
-    ``constant`` (:math:`1`), ``inv_sqrt`` (:math:`1/\sqrt{t}`) or ``inv_t`` (:math:`1/t`)."""
+    ``constant`` (:math:`1`), ``inv_sqrt`` (:math:`1/\sqrt{t}`) or ``inv_t`` (:math:`1/t`).
+
+    ``kind`` is one kind, or one per run (a sequence shaped like ``eta0``): run ``i`` then
+    follows ``kind[i]`` with :math:`\eta_0` = ``eta0[i]``, the same arithmetic as a schedule of
+    that single kind."""
 
     eta0: Union[float, np.ndarray]
-    kind: str = "constant"
+    kind: Union[str, Sequence[str]] = "constant"
 
     def __post_init__(self):
-        check_choice("schedule kind", self.kind, _DECAYS)
+        if isinstance(self.kind, str):
+            check_choice("schedule kind", self.kind, _DECAYS)
+        else:
+            kinds = np.asarray(self.kind, dtype=str)
+            for kind in np.unique(kinds):
+                check_choice("schedule kind", str(kind), _DECAYS)
+            if kinds.shape != np.shape(self.eta0):
+                raise ValueError(f"per-run schedule kinds must have eta0's shape "
+                                 f"{np.shape(self.eta0)}, got {kinds.shape}")
+            object.__setattr__(self, "kind", kinds)
+            names = list(_DECAYS)
+            object.__setattr__(self, "_kind_index",
+                               np.vectorize(names.index, otypes=[int])(kinds))
         check_positive("lr (eta0)", self.eta0)
 
     def __call__(self, t: int):
-        return self.eta0 * _DECAYS[self.kind](t)
+        if isinstance(self.kind, str):
+            return self.eta0 * _DECAYS[self.kind](t)
+        decays = np.array([decay(t) for decay in _DECAYS.values()])
+        return self.eta0 * decays[self._kind_index]
+
+    def select(self, keep) -> "Schedule":
+        """The schedule of the runs ``keep`` (an index or mask over the batch axis)."""
+        if np.ndim(self.eta0) == 0:
+            return self
+        kind = self.kind if isinstance(self.kind, str) else self.kind[keep]
+        return Schedule(np.asarray(self.eta0)[keep], kind)
 
     def describe(self) -> dict:
         eta0 = np.asarray(self.eta0)
-        return {"kind": self.kind, "eta0": eta0.tolist() if eta0.ndim else float(eta0)}
+        kind = self.kind if isinstance(self.kind, str) else self.kind.tolist()
+        return {"kind": kind, "eta0": eta0.tolist() if eta0.ndim else float(eta0)}
 
 
 @dataclass(frozen=True)
@@ -98,4 +125,6 @@ def schedule_from_description(spec: dict) -> Schedule:
             f"lr schedule {spec!r} was a user callable and cannot be rebuilt from describe(); "
             "pass the optimizer itself instead")
     eta0 = spec["eta0"]
-    return Schedule(np.asarray(eta0, dtype=float) if isinstance(eta0, list) else eta0, spec["kind"])
+    kind = spec["kind"]
+    return Schedule(np.asarray(eta0, dtype=float) if isinstance(eta0, list) else eta0,
+                    kind if isinstance(kind, str) else np.asarray(kind, dtype=str))

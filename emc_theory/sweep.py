@@ -1,21 +1,31 @@
 r"""Batched sweeps: a grid of runs as few array programs as possible, in process or on Dask.
 
 A sweep crosses problems :math:`\times` optimizer configurations :math:`\times` step-size schedule
-kinds :math:`\times` step sizes :math:`\eta_0` :math:`\times` start scales :math:`\times` seeds.
-The runs that share a problem, an optimizer configuration (family and every hyper-parameter but
-the step size, e.g. EMC's ``K``, ``reading``, ``entropy``, ``tau``) and a schedule kind form one
-*group*: one call of :func:`emc_theory.runner.minimize` on a ``(B, d)`` batch with a per-run
-:math:`\eta_0` array, where stopped runs are masked and dropped, not recomputed. A group larger
-than ``chunk_runs`` is split into chunks so memory stays bounded.
+kinds :math:`\times` step sizes :math:`\eta_0` :math:`\times` start points (start scales
+:math:`\times` seeds). The runs that share an optimizer configuration (family and every
+hyper-parameter but the step size, e.g. EMC's ``K``, ``reading``, ``entropy``, ``tau``) and the
+dimension ``d`` form one *group*: one call of :func:`emc_theory.runner.minimize` on a ``(B, d)``
+batch with per-run :math:`\eta_0` and schedule kinds, on a
+:class:`~emc_theory.problems.StackedProblem` when the group spans several problems (a problem
+without a known :math:`f^\star` runs in a group of its own), where stopped runs are masked and
+dropped, not recomputed. A group larger than ``chunk_runs`` is split into chunks so memory stays
+bounded.
 
 Run ``i`` starts at :math:`x_0 = c + s_i z_{\mathrm{seed}_i}`, :math:`z \sim N(0, I_d)` drawn by
 ``np.random.default_rng(seed).standard_normal(d)`` and :math:`c = x^\star` (0 for a problem
-without a minimiser): every step size and optimizer sees the same start points.
+without a minimiser): every step size and optimizer sees the same start points. Or the start
+points are given (``start_points``: an ``(S, d)`` array per problem, e.g. a claim's protocol):
+the grid then crosses the step sizes with them.
 
 The result is a tidy table, one row per run, in grid order (problem, optimizer configuration,
-schedule, step size, start scale, seed): the run's parameters, ``status``, ``stop_step``,
+schedule, step size, start point): the run's parameters (``start`` indexes the start points:
+the (scale, seed) pairs in order, or the given points), ``status``, ``stop_step``,
 ``final_gap``, ``final_grad_norm`` (:data:`RESULT_COLUMNS`). :meth:`SweepResult.save` writes it
 as JSON lines with deterministic bytes (non-finite floats as ``null``; ``status`` says why).
+With ``history`` the result also holds every run's :math:`f(x_t) - f^\star` and
+:math:`\|\nabla f(x_t)\|` for ``t = 0..steps`` (with ``diagnostics`` also EMC's per-step
+diagnostics), arrays whose last axis follows the table's rows, for checks that read a
+trajectory (steps to a target, tail tests, trend slopes).
 
 ``scheduler`` runs the chunks as Dask tasks (``dask.distributed``, an optional extra): a
 scheduler address, a ``Client``, or a cluster such as ``LocalCluster``. Chunks are the same as in
@@ -35,13 +45,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .optimizers import OPTIMIZERS
+from .problems import StackedProblem
 from .records import json_ready
 from .runner import minimize
 from .schedules import Schedule
 from .validation import check_choice, check_int, check_positive
 
 RUN_COLUMNS = ("run", "problem", "d", "optimizer")
-GRID_COLUMNS = ("schedule", "lr", "start_scale", "seed")
+GRID_COLUMNS = ("schedule", "lr", "start", "start_scale", "seed")
 RESULT_COLUMNS = ("status", "stop_step", "final_gap", "final_grad_norm")
 MEMORY_BUDGET = 1 << 28
 r"""Bytes a chunk may use, estimated as :math:`8 d (K + 12)` per run (``K`` buffers plus the
@@ -50,47 +61,75 @@ runner's and the problem's vectors): the default ``chunk_runs``."""
 
 @dataclass(frozen=True)
 class Chunk:
-    """One array program: runs of one group (same problem, optimizer configuration and schedule
-    kind) with their step sizes, start scales and seeds; ``rows`` are their table indices."""
+    """One array program: runs of one group (same optimizer configuration and dimension) with
+    their problems (``problems[assignment[i]]`` for run ``i``), schedule kinds, step sizes,
+    start scales and seeds (or given start points); ``rows`` are their table indices."""
 
-    problem: object
+    problems: tuple
+    assignment: np.ndarray
     optimizer: str
     hyper: dict
-    schedule: str
+    kinds: np.ndarray
     lrs: np.ndarray
     start_scales: np.ndarray
     seeds: np.ndarray
     rows: np.ndarray
     steps: int
     options: dict
+    given_starts: Optional[np.ndarray] = None
+
+    def problem(self):
+        """The chunk's problem: the one problem, or the stack of its problems."""
+        if len(self.problems) == 1:
+            return self.problems[0]
+        return StackedProblem(self.problems, self.assignment)
+
+    def schedule(self) -> Schedule:
+        """Per-run step sizes, with one kind or per-run kinds."""
+        uniform = bool(np.all(self.kinds == self.kinds[0]))
+        return Schedule(self.lrs, str(self.kinds[0]) if uniform else self.kinds)
 
     def start_points(self) -> np.ndarray:
-        """:math:`x_0 = c + s z_{\\mathrm{seed}}` for every run of the chunk, shape ``(B, d)``."""
-        d = self.problem.d
-        center = np.zeros(d) if self.problem.x_star is None else self.problem.x_star
+        """:math:`x_0 = c + s z_{\\mathrm{seed}}` (or the given points) for every run of the chunk,
+        shape ``(B, d)``."""
+        if self.given_starts is not None:
+            return self.given_starts
+        d = self.problems[0].d
+        centers = np.stack([np.zeros(d) if p.x_star is None else p.x_star
+                            for p in self.problems])[self.assignment]
         draws = {int(s): np.random.default_rng(int(s)).standard_normal(d)
                  for s in np.unique(self.seeds)}
         z = np.stack([draws[int(s)] for s in self.seeds])
-        return center + self.start_scales[:, None] * z
+        return centers + self.start_scales[:, None] * z
 
 
 def run_chunk(chunk: Chunk) -> dict:
-    """Run a chunk with one BLAS thread; final values of each run as arrays."""
-    optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(chunk.lrs, chunk.schedule), **chunk.hyper)
+    """Run a chunk with one BLAS thread; final values of each run as arrays, and with
+    ``history`` the per-step records (run axis last)."""
+    optimizer = OPTIMIZERS[chunk.optimizer](lr=chunk.schedule(), **chunk.hyper)
+    options = dict(chunk.options)
+    options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
     with threadpool_limits(1):
-        trajectory = minimize(optimizer, chunk.problem, chunk.start_points(), chunk.steps,
-                              history=False, **chunk.options)
-    return {"status": trajectory.status, "stop_step": trajectory.stop_step,
-            "final_gap": trajectory.final_gap, "final_grad_norm": trajectory.final_grad_norm}
+        trajectory = minimize(optimizer, chunk.problem(), chunk.start_points(), chunk.steps,
+                              **options)
+    out = {"status": trajectory.status, "stop_step": trajectory.stop_step,
+           "final_gap": trajectory.final_gap, "final_grad_norm": trajectory.final_grad_norm}
+    if options["history"]:
+        out["history"] = {"f_gap": trajectory.f_gap, "grad_norm": trajectory.grad_norm,
+                          **(trajectory.diagnostics or {})}
+    return out
 
 
 @dataclass
 class SweepResult:
-    """The tidy table: ``rows`` (one dict per run, keys ``columns``) and the run ``conditions``."""
+    """The tidy table: ``rows`` (one dict per run, keys ``columns``), the run ``conditions`` and,
+    for a sweep with ``history``, ``histories``: name -> array of shape ``(steps + 1, runs)``
+    (diagnostics ``(steps, runs, ...)``), NaN after a run stopped."""
 
     columns: list
     rows: list
     conditions: dict
+    histories: Optional[dict] = None
 
     def column(self, name: str) -> np.ndarray:
         """One column as an array (``None`` entries become NaN in numeric columns)."""
@@ -98,6 +137,20 @@ class SweepResult:
         if name in ("final_gap", "final_grad_norm", "lr", "start_scale"):
             return np.array([np.nan if v is None else v for v in values], dtype=float)
         return np.array(values)
+
+    def add_column(self, name: str, values) -> None:
+        """Append a column computed from the runs (e.g. a check's outcome per run), in row order."""
+        values = list(values)
+        if name in self.columns or len(values) != len(self.rows):
+            raise ValueError(f"column {name!r} must be new and have one value per row "
+                             f"({len(self.rows)}), got {len(values)} values")
+        self.columns.append(name)
+        for row, value in zip(self.rows, values):
+            row[name] = json_ready(value)
+
+    def columnar(self) -> dict:
+        """The table as ``{column: [values in row order]}`` (compact, for a JSON record)."""
+        return {name: [row[name] for row in self.rows] for name in self.columns}
 
     def save(self, path) -> Path:
         """Write the rows as JSON lines (deterministic bytes); return the path."""
@@ -142,10 +195,23 @@ def _labelled(problems) -> list:
             for i, (name, p) in enumerate(zip(names, problems))]
 
 
+def _given_starts(start_points, label: str, problem) -> np.ndarray:
+    """The ``(S, d)`` start points given for ``problem`` (a mapping by label, or one array)."""
+    points = start_points[label] if isinstance(start_points, Mapping) else start_points
+    points = np.asarray(points, dtype=float)
+    if points.ndim != 2 or points.shape[0] == 0 or points.shape[1] != problem.d:
+        raise ValueError(f"start_points for problem {label!r} must have shape (S, d) = (S, "
+                         f"{problem.d}) with S >= 1, got {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError(f"start_points for problem {label!r} must be finite")
+    return points
+
+
 def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), seeds=(0,),
-         start_scales=(1.0,), steps: int = 1000, tol: Optional[float] = None,
-         gap_tol: Optional[float] = None, divergence_factor: float = 1e6,
-         chunk_runs: Optional[int] = None):
+         start_scales=(1.0,), start_points=None, steps: int = 1000,
+         tol: Optional[float] = None, gap_tol: Optional[float] = None,
+         divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
+         history: bool = False, diagnostics: bool = False):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
     lrs = np.asarray(check_positive("lrs", lrs), dtype=float).ravel()
     seeds = [check_int("seed", s, 0) for s in seeds]
@@ -160,38 +226,64 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
     steps = check_int("steps", steps, 1)
     if chunk_runs is not None:
         check_int("chunk_runs", chunk_runs, 1)
-    options = {"tol": tol, "gap_tol": gap_tol, "divergence_factor": divergence_factor}
+    if start_points is not None and (list(seeds) != [0] or scales.tolist() != [1.0]):
+        raise ValueError("start_points replaces seeds and start_scales: leave them at their "
+                         "defaults ((0,) and (1.0,)) when giving start points")
+    if diagnostics and not history:
+        raise ValueError("diagnostics=True records per-step diagnostics: it needs history=True")
+    options = {"tol": tol, "gap_tol": gap_tol, "divergence_factor": divergence_factor,
+               "history": bool(history), "diagnostics": bool(diagnostics)}
     configs = expand_optimizers(optimizers)
     hyper_columns = list(dict.fromkeys(k for _, hyper in configs for k in hyper))
     columns = list(RUN_COLUMNS) + hyper_columns + list(GRID_COLUMNS) + list(RESULT_COLUMNS)
-    grid = list(itertools.product(lrs, scales, seeds))
-    rows, chunks = [], []
-    for label, problem in _labelled(problems):
-        for name, hyper in configs:
-            per_run = 8 * problem.d * (hyper.get("K", 1) + 12)
-            size = chunk_runs or max(1, MEMORY_BUDGET // per_run)
+    labelled = _labelled(problems)
+    rows, groups = [], {}
+    for p_index, (label, problem) in enumerate(labelled):
+        if start_points is None:
+            given = None
+            starts = [(i, float(scale), seed) for i, (scale, seed)
+                      in enumerate(itertools.product(scales, seeds))]
+        else:
+            given = _given_starts(start_points, label, problem)
+            starts = [(i, None, None) for i in range(given.shape[0])]
+        for c_index, (name, hyper) in enumerate(configs):
+            key = ((c_index, problem.d) if problem.f_star is not None
+                   else (c_index, problem.d, label))
+            group = groups.setdefault(key, [])
             for kind in schedules:
-                first = len(rows)
-                for lr, scale, seed in grid:
+                for lr, (start, scale, seed) in itertools.product(lrs, starts):
                     row = dict.fromkeys(columns)
                     row.update(run=len(rows), problem=label, d=problem.d, optimizer=name,
-                               schedule=kind, lr=float(lr), start_scale=float(scale), seed=seed)
+                               schedule=kind, lr=float(lr), start=start, start_scale=scale,
+                               seed=seed)
                     row.update({k: json_ready(v) for k, v in hyper.items()})
+                    group.append((len(rows), p_index, kind, float(lr), start, scale or 0.0,
+                                  seed or 0, None if given is None else given[start]))
                     rows.append(row)
-                for start in range(0, len(grid), size):
-                    part = grid[start:start + size]
-                    chunks.append(Chunk(
-                        problem, name, hyper, kind,
-                        lrs=np.array([g[0] for g in part]),
-                        start_scales=np.array([g[1] for g in part]),
-                        seeds=np.array([g[2] for g in part], dtype=np.int64),
-                        rows=np.arange(first + start, first + start + len(part)),
-                        steps=steps, options=options))
-    conditions = {"steps": steps, **options, "schedules": list(schedules),
-                  "lrs": lrs.tolist(), "start_scales": scales.tolist(), "seeds": seeds,
+    chunks = []
+    for key, members in groups.items():
+        name, hyper = configs[key[0]]
+        per_run = 8 * key[1] * (hyper.get("K", 1) + 12)
+        size = chunk_runs or max(1, MEMORY_BUDGET // per_run)
+        for first in range(0, len(members), size):
+            part = members[first:first + size]
+            used = sorted({m[1] for m in part})
+            chunks.append(Chunk(
+                problems=tuple(labelled[i][1] for i in used),
+                assignment=np.array([used.index(m[1]) for m in part]),
+                optimizer=name, hyper=hyper,
+                kinds=np.array([m[2] for m in part]),
+                lrs=np.array([m[3] for m in part]),
+                start_scales=np.array([m[5] for m in part], dtype=float),
+                seeds=np.array([m[6] for m in part], dtype=np.int64),
+                rows=np.array([m[0] for m in part]), steps=steps, options=options,
+                given_starts=None if start_points is None else np.stack([m[7] for m in part])))
+    conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
+                  **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
+                     else {"start_points": "given"}),
                   "optimizers": [{"name": n, **{k: json_ready(v) for k, v in h.items()}}
                                  for n, h in configs],
-                  "problems": {label: p.describe() for label, p in _labelled(problems)},
+                  "problems": {label: p.describe() for label, p in labelled},
                   "chunks": len(chunks)}
     return columns, rows, chunks, conditions
 
@@ -231,32 +323,44 @@ def _completed(chunks, scheduler):
 
 
 def sweep(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), seeds=(0,),
-          start_scales=(1.0,), steps: int = 1000, tol: Optional[float] = None,
-          gap_tol: Optional[float] = None, divergence_factor: float = 1e6,
-          chunk_runs: Optional[int] = None, scheduler=None, progress: bool = True,
-          out=None) -> SweepResult:
+          start_scales=(1.0,), start_points=None, steps: int = 1000,
+          tol: Optional[float] = None, gap_tol: Optional[float] = None,
+          divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
+          history: bool = False, diagnostics: bool = False, scheduler=None,
+          progress: bool = True, out=None) -> SweepResult:
     """Run the grid (module docstring) and return its table; ``out`` also saves it (JSON lines).
 
     ``problems``: a list of problems or a ``{label: problem}`` mapping (any of
     :mod:`emc_theory.problems`); ``optimizers``: ``[{"name": "emc", "K": [3, 5],
     "reading": ["power", "linear"]}, {"name": "heavy_ball", "beta": 0.9}]`` (lists are crossed);
     ``lrs``: the step sizes :math:`\\eta_0`; ``schedules``: kinds of
-    :class:`~emc_theory.schedules.Schedule`; ``tol``, ``gap_tol``, ``divergence_factor``: as in
-    :func:`~emc_theory.runner.minimize`; ``chunk_runs``: runs per array program at most (default
-    from :data:`MEMORY_BUDGET`); ``scheduler``: run on Dask (module docstring).
+    :class:`~emc_theory.schedules.Schedule`; ``start_points``: given ``(S, d)`` start points
+    (one array, or a mapping by problem label) instead of ``seeds`` x ``start_scales``;
+    ``tol``, ``gap_tol``, ``divergence_factor``: as in :func:`~emc_theory.runner.minimize`;
+    ``chunk_runs``: runs per array program at most (default from :data:`MEMORY_BUDGET`);
+    ``history`` / ``diagnostics``: keep per-step records (:class:`SweepResult`);
+    ``scheduler``: run on Dask (module docstring).
     """
     from tqdm.auto import tqdm
 
     columns, rows, chunks, conditions = plan(
         problems, optimizers, lrs, schedules=schedules, seeds=seeds, start_scales=start_scales,
-        steps=steps, tol=tol, gap_tol=gap_tol, divergence_factor=divergence_factor,
-        chunk_runs=chunk_runs)
+        start_points=start_points, steps=steps, tol=tol, gap_tol=gap_tol,
+        divergence_factor=divergence_factor, chunk_runs=chunk_runs, history=history,
+        diagnostics=diagnostics)
+    histories = {} if history else None
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):
             for j, row_index in enumerate(chunk.rows):
-                rows[row_index].update({name: json_ready(result[name][j]) for name in RESULT_COLUMNS})
+                rows[row_index].update({name: json_ready(result[name][j])
+                                        for name in RESULT_COLUMNS})
+            for name, values in result.get("history", {}).items():
+                if name not in histories:
+                    histories[name] = np.full(values.shape[:1] + (len(rows),) + values.shape[2:],
+                                              np.nan)
+                histories[name][:, chunk.rows] = values
             bar.update(len(chunk.rows))
-    result = SweepResult(columns, rows, conditions)
+    result = SweepResult(columns, rows, conditions, histories)
     if out is not None:
         result.save(out)
     return result

@@ -26,7 +26,7 @@ def cell_edges(centres: np.ndarray) -> np.ndarray:
 def linear_summary(data: dict, lrs: np.ndarray) -> str:
     """Prose on the linear reading's panel: is the outcome the same for every start scale, and
     where does divergence start relative to the frozen-weight thresholds?"""
-    outcome = as_array(data["readings"]["linear"]["outcome"])
+    outcome = run_phase.outcome_grid(data, "linear")
     invariant = bool(np.all(outcome == outcome[0]))
     diverged = lrs[np.any(outcome == run_phase.OUTCOMES.index("diverged"), axis=0)]
     stable = lrs[np.all(outcome != run_phase.OUTCOMES.index("diverged"), axis=0)]
@@ -53,7 +53,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
                              layout="constrained")
     thresholds = data["linear_threshold_lr"]
     for ax, reading in zip(axes, readings):
-        outcome = as_array(data["readings"][reading]["outcome"])
+        outcome = run_phase.outcome_grid(data, reading)
         ax.pcolormesh(cell_edges(lrs), cell_edges(scales), outcome, cmap=cmap, vmin=-0.5,
                       vmax=len(run_phase.OUTCOMES) - 0.5, rasterized=True)
         ax.set_xscale("log")
@@ -71,7 +71,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     fig.legend(handles=handles, loc="outside lower center", ncols=5)
     written = save_figure(fig, paths, STEM)
 
-    counts = {r: data["readings"][r]["counts"] for r in readings}
+    counts = {r: {o: int(np.sum(run_phase.outcome_grid(data, r) == i))
+                  for i, o in enumerate(run_phase.OUTCOMES)} for r in readings}
     macros = {"PhaseLinearSummary": linear_summary(data, lrs)} if "linear" in readings else {}
     total = len(lrs) * len(scales)
     macros.update({"PhaseRuns": str(total), "PhaseSteps": str(p["steps"]), "PhaseK": str(p["K"])})

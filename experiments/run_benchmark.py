@@ -6,8 +6,9 @@ run from the same start points :math:`x_0 = x^\star + s\,z`, :math:`z \sim N(0, 
 start seed) for ``steps`` steps with a constant step. A run's score is the first step ``t`` with
 :math:`f(x_t) - f^\star \le \varepsilon\,(f(x_0) - f^\star)` (``steps + 1`` if never); the tuned
 :math:`\eta` minimises the median score over the start points, ties broken by the smaller median
-final gap (diverged runs count as an infinite gap). One batched array program per (method,
-problem) runs the whole grid. The record keeps, for the tuned step, the median curves over the
+final gap (diverged runs count as an infinite gap). One batched sweep
+(:func:`emc_theory.sweep.sweep`, with histories) per (method, problem) runs the whole grid as one
+array program. The record keeps, for the tuned step, the median curves over the
 start points and, for EMC, the diagnostics (entropy, gamma, effective memory) of the first start.
 """
 from __future__ import annotations
@@ -16,9 +17,9 @@ import sys
 
 import numpy as np
 
-from emc_theory import minimize
 from emc_theory.optimizers import OPTIMIZERS
 from emc_theory.problems import make_problem
+from emc_theory.sweep import sweep
 
 from .common import run_main
 
@@ -96,34 +97,37 @@ def median_over_starts(history: np.ndarray) -> np.ndarray:
 
 
 def tune_one(method: dict, problem, x0: np.ndarray, p: dict) -> dict:
-    """Run the whole step-size grid as one batch; return the tuned run's record."""
+    """Run the whole step-size grid as one batched sweep; return the tuned run's record."""
     lrs = lr_grid(p["lr_grid"])
     starts, steps = x0.shape[0], p["steps"]
-    spec = {k: v for k, v in method.items() if k != "name"}
-    optimizer = OPTIMIZERS[method["name"]](lr=np.repeat(lrs, starts), **spec)
     is_emc = method["name"] == "emc"
-    traj = minimize(optimizer, problem, np.tile(x0, (lrs.size, 1)), steps, diagnostics=is_emc)
-    gaps = traj.f_gap
+    table = sweep([problem], [method], lrs, start_points=x0, steps=steps, history=True,
+                  diagnostics=is_emc, progress=False)   # rows: step size major, then start
+    spec = {k: v for k, v in method.items() if k != "name"}
+    described = OPTIMIZERS[method["name"]](lr=1.0, **spec).describe()
+    gaps = table.histories["f_gap"]
+    status = table.column("status")
+    failed = np.isin(status, FAILED)
     score = steps_to_target(gaps, p["target_rel_gap"] * gaps[0], steps)
-    final_gap = np.where(np.isin(traj.status, FAILED), np.inf, traj.final_gap)
+    final_gap = np.where(failed, np.inf, table.column("final_gap"))
     by_lr = (score.reshape(lrs.size, starts), final_gap.reshape(lrs.size, starts))
     median_score = np.median(by_lr[0], axis=1)
     median_gap = np.median(by_lr[1], axis=1)
     best = int(np.lexsort((median_gap, median_score))[0])
     rows = slice(best * starts, (best + 1) * starts)
     record = {
-        "optimizer": {**optimizer.describe(), "lr": None},
+        "optimizer": {**described, "lr": None},
         "lr": float(lrs[best]), "lr_index": best, "lr_at_grid_edge": best in (0, lrs.size - 1),
         "grid_median_steps": median_score, "grid_median_final_gap": median_gap,
-        "grid_failed_runs": np.isin(traj.status, FAILED).reshape(lrs.size, starts).sum(axis=1),
+        "grid_failed_runs": failed.reshape(lrs.size, starts).sum(axis=1),
         "steps_to_target": score[rows], "median_steps_to_target": float(median_score[best]),
-        "status": traj.status[rows].tolist(), "final_gap": traj.final_gap[rows],
+        "status": status[rows].tolist(), "final_gap": table.column("final_gap")[rows],
         "f_gap_median": rounded(median_over_starts(gaps[:, rows])),
-        "grad_norm_median": rounded(median_over_starts(traj.grad_norm[:, rows])),
+        "grad_norm_median": rounded(median_over_starts(table.histories["grad_norm"][:, rows])),
     }
     if is_emc:   # the diagnostics along the first start point's run
         for name in ("normalized_entropy", "gamma", "effective_memory"):
-            record[name] = rounded(traj.diagnostics[name][:, rows.start])
+            record[name] = rounded(table.histories[name][:, rows.start])
     return record
 
 

@@ -1,8 +1,8 @@
 r"""Run stage: phase diagram of EMC over step size :math:`\eta` and start-point scale
 :math:`s = \|x_0 - x^\star\|`, per reading of h.
 
-Each reading is one batched array program over the whole grid: problem a rotated quadratic with a
-geometric spectrum, start points :math:`x^\star + s\,v` with one random unit direction :math:`v`
+One batched sweep (:func:`emc_theory.sweep.sweep`, with histories) runs the grid, one array
+program per reading: problem a rotated quadratic with a geometric spectrum, start points :math:`x^\star + s\,v` with one random unit direction :math:`v`
 (``default_rng(seed)``), constant step. Outcome of a run:
 
 * ``converged``: :math:`f(x_t) - f^\star \le \varepsilon\,(f(x_0) - f^\star)` at every step of
@@ -11,7 +11,9 @@ geometric spectrum, start points :math:`x^\star + s\,v` with one random unit dir
   factor) or non-finite;
 * ``stalled``: neither (finite, but not below the target to the end).
 
-For reference the record also holds :math:`u^\star/L` for the linear reading with frozen weights
+The record holds the sweep's tidy table of runs (one entry per run: reading, step size, start
+point index, status, stop step, final gap) with the outcome as a column; :func:`outcome_grid`
+pivots it to the (scale, step size) grid the figure draws. For reference the record also holds :math:`u^\star/L` for the linear reading with frozen weights
 (:func:`proofs.linear_stability.stability_threshold` at :math:`\tilde H = 0` and 1), the step
 size above which the linear iteration on the top eigen-direction cannot be stable.
 """
@@ -21,8 +23,9 @@ import sys
 
 import numpy as np
 
-from emc_theory import EMC, READINGS, cascade_weights, minimize
+from emc_theory import READINGS, cascade_weights
 from emc_theory.problems import make_problem
+from emc_theory.sweep import sweep
 from proofs.linear_stability import stability_threshold
 
 from .common import run_main
@@ -47,13 +50,12 @@ def grids(p: dict):
             np.logspace(*p["log10_scale"], p["scale_points"]))
 
 
-def classify(traj, p: dict) -> np.ndarray:
-    """Outcome index into ``OUTCOMES`` per run."""
-    gaps = traj.f_gap
+def classify(gaps: np.ndarray, status: np.ndarray, p: dict) -> np.ndarray:
+    """Outcome index into ``OUTCOMES`` per run, from the gap histories ``(steps + 1, runs)``."""
     tail = gaps[-max(1, int(p["tail"] * p["steps"])):]
     with np.errstate(invalid="ignore"):
         converged = np.all(tail <= p["target_rel_gap"] * gaps[0], axis=0)
-    failed = np.isin(traj.status, FAILED)
+    failed = np.isin(status, FAILED)
     return np.where(failed, 2, np.where(converged, 0, 1))
 
 
@@ -62,21 +64,33 @@ def run(p: dict) -> dict:
     lrs, scales = grids(p)
     direction = np.random.default_rng(p["seed"]).standard_normal(problem.d)
     direction /= np.linalg.norm(direction)
-    # row-major grid: scale index i, step-size index j -> run i * len(lrs) + j
-    x0 = problem.x_star + np.repeat(scales, lrs.size)[:, None] * direction
-    lr = np.tile(lrs, scales.size)
-    out = {"lrs": lrs, "scales": scales, "L": problem.L, "mu": problem.mu, "readings": {}}
-    for reading in p["readings"]:
-        optimizer = EMC(K=p["K"], lr=lr, reading=reading, entropy=p["entropy"], tau=p["tau"])
-        outcome = classify(minimize(optimizer, problem, x0, p["steps"]), p)
-        out["readings"][reading] = {
-            "outcome": outcome.reshape(scales.size, lrs.size),
-            "counts": {name: int(np.sum(outcome == i)) for i, name in enumerate(OUTCOMES)},
-        }
+    # one sweep, one array program per reading; rows: reading, then step size, then start scale
+    table = sweep([problem], [{"name": "emc", "K": p["K"], "reading": list(p["readings"]),
+                               "entropy": p["entropy"], "tau": p["tau"]}], lrs,
+                  start_points=problem.x_star + scales[:, None] * direction, steps=p["steps"],
+                  history=True, progress=False)
+    outcome = classify(table.histories["f_gap"], table.column("status"), p)
+    table.add_column("outcome", [OUTCOMES[i] for i in outcome])
+    out = {"lrs": lrs, "scales": scales, "L": problem.L, "mu": problem.mu,
+           "runs": table.columnar()}
     out["linear_threshold_lr"] = {
         name: stability_threshold(p["K"], cascade_weights(ht, p["K"], p["tau"])) / problem.L
         for name, ht in (("uniform", 0.0), ("top_entropy", 1.0))}
     return out
+
+
+def outcome_grid(data: dict, reading: str) -> np.ndarray:
+    """Outcome index (into ``OUTCOMES``) of each run of ``reading``, shape (scales, step sizes),
+    pivoted from the record's table of runs."""
+    runs = data["runs"]
+    grid = np.full((len(data["scales"]), len(data["lrs"])), -1)
+    lr_index = {lr: j for j, lr in enumerate(data["lrs"])}
+    for r, lr, start, outcome in zip(runs["reading"], runs["lr"], runs["start"], runs["outcome"]):
+        if r == reading:
+            grid[start, lr_index[lr]] = OUTCOMES.index(outcome)
+    if np.any(grid < 0):
+        raise ValueError(f"the phase record's table lacks runs of reading {reading!r}")
+    return grid
 
 
 if __name__ == "__main__":

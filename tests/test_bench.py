@@ -50,6 +50,15 @@ def test_fits_profile_sweep_and_targets_are_consistent(record):
         assert all((reading, "batched", B) in kinds for B in QUICK["sweep_b"])
     assert all("over_loop" in r for r in rec["sweep"] if r["kind"] == "batched")
     assert all(set(t) == {"target", "measured", "met"} for t in rec["targets"])
+    prof = rec["sweep_profile"]
+    assert prof["B"] == max(QUICK["sweep_b"]) and prof["d"] == QUICK["sweep_d"]
+    for reading, step in prof["sweep_step_seconds"].items():   # the rest is what the parts leave
+        parts = prof["seconds"]["problem value and gradient"] + prof["seconds"][
+            f"EMC step ({reading})"]
+        assert prof["rest_seconds"][reading] == pytest.approx(step - parts)
+        batched = [r for r in rec["sweep"] if r["kind"] == "batched" and r["B"] == prof["B"]
+                   and r["reading"] == reading][0]
+        assert step == pytest.approx(prof["B"] / batched["run_steps_per_s"])
     if rec["meta"]["torch"]:
         assert rec["torch_matches_numpy"] < 1e-12
 
@@ -58,7 +67,8 @@ def test_markdown_tables(record):
     rec, md = record
     for heading in ("### Targets (issue 7)", "### One step against the memory floor",
                     "### Scaling (claim C1)", "### Where a step's time goes",
-                    "### Batched sweep against a Python loop of runs"):
+                    "### Batched sweep against a Python loop of runs",
+                    "### Where a sweep step goes"):
         assert heading in md
     assert "| dtype | d | K | floor | emc_power | emc_root | emc_linear |" in md
     assert md.count("\n| float64 |") == len(QUICK["dims"]) * len(QUICK["ks"])

@@ -143,7 +143,7 @@ def test_tuned_runs_agree_with_the_runner_stopping_rule(small_problem, name):
     """One start: the history-scanned steps to target equal the runner's own gap_tol stop."""
     problem, x0 = small_problem
     config = ln1.lion_configs()[name]
-    run = ln1.tuned_runs(problem, config, x0, 120)
+    run = ln1.tuned_runs(problem, x0, 120)[name]
     assert run["lr"] in ln1.LR_GRID
     stopped = minimize(Lion(lr=run["lr"], **config), problem, x0[0], 120,
                        gap_tol=run["targets"][0])
@@ -157,7 +157,7 @@ def test_tuned_runs_agree_with_the_runner_stopping_rule(small_problem, name):
 
 def test_lion_counterexample_replays_from_json(small_problem):
     problem, x0 = small_problem
-    runs = {name: ln1.tuned_runs(problem, cfg, x0, 60) for name, cfg in ln1.lion_configs().items()}
+    runs = ln1.tuned_runs(problem, x0, 60)
     cx = ln1.lion_counterexample(problem, "tanh_1", runs, x0[0], 60)
     traj = replay(json.loads(json.dumps(cx.replay)))
     assert str(traj.status) == cx.outcome["status"]

@@ -194,12 +194,15 @@ def test_benchmark_protocol_is_the_same_for_every_method(out):
 
 def test_phase_linear_reading_is_scale_invariant(out):
     """A linear iteration scales with its start: the outcome cannot depend on the start scale."""
-    data = records(out)["phase"]["data"]
-    outcome = np.asarray(data["readings"]["linear"]["outcome"])
+    record = records(out)["phase"]
+    data = record["data"]
+    outcome = run_phase.outcome_grid(data, "linear")
     assert np.all(outcome == outcome[0])
+    runs = data["runs"]
     total = len(data["lrs"]) * len(data["scales"])
-    for reading in data["readings"].values():
-        assert sum(reading["counts"].values()) == total
+    assert len(runs["run"]) == total * len(record["parameters"]["readings"])
+    diverged = np.array(runs["status"]) == "diverged"
+    assert all(o == "diverged" for o in np.array(runs["outcome"])[diverged])
 
 
 def test_verdicts_table_lists_every_claim_of_the_json(out):

@@ -39,7 +39,8 @@ def test_grid_is_crossed_in_order_with_one_program_per_group(table):
     n_configs, n_runs = 5, 3 * 2 * 2   # EMC 2 x 2 + heavy ball; lrs x schedules x seeds
     assert len(table.rows) == len(PROBLEMS) * n_configs * n_runs
     assert [row["run"] for row in table.rows] == list(range(len(table.rows)))
-    assert table.conditions["chunks"] == len(PROBLEMS) * n_configs * 2   # x schedule kinds
+    # one program per (configuration, d): schedule kinds are per run; here the two d differ
+    assert table.conditions["chunks"] == len(PROBLEMS) * n_configs
     first = table.rows[0]
     assert (first["problem"], first["optimizer"], first["K"], first["reading"]) == (
         "quad", "emc", 2, "power")
@@ -63,6 +64,27 @@ def test_every_row_equals_its_run_rebuilt_alone(table):
                 assert row[name] is None, (name, row)
 
 
+def test_problems_of_one_dimension_share_a_program():
+    """Problems of the same d are stacked: one program per configuration, and every row still
+    equals its run alone."""
+    problems = {"quad": quadratic(4, cond=20.0, seed=3), "huber": huber(4, seed=1)}
+    grid = dict(GRID, lrs=[0.05, 0.5])
+    table = sweep(problems, [{"name": "emc", "K": 2, "reading": "power"}, {"name": "gd"}],
+                  progress=False, **grid)
+    assert table.conditions["chunks"] == 2
+    for row in table.rows:
+        hyper = {"K": 2, "reading": "power"} if row["optimizer"] == "emc" else {}
+        optimizer = OPTIMIZERS[row["optimizer"]](lr=Schedule(row["lr"], row["schedule"]),
+                                                 **hyper)
+        problem = problems[row["problem"]]
+        z = np.random.default_rng(row["seed"]).standard_normal(problem.d)
+        alone = minimize(optimizer, problem, problem.x_star + row["start_scale"] * z,
+                         grid["steps"], tol=grid["tol"])
+        assert (row["status"], row["stop_step"]) == (alone.status, alone.stop_step), row
+        assert row["final_grad_norm"] == pytest.approx(float(alone.final_grad_norm), rel=1e-6,
+                                                       abs=1e-15)
+
+
 def test_chunking_changes_no_outcome(table):
     # chunks change the batch sizes of the problem's BLAS products: last bits only
     for chunk_runs in (1, 5):
@@ -84,6 +106,18 @@ def test_saved_table_is_deterministic_and_reads_back(table, tmp_path):
     assert rows == table.rows
     assert list(rows[0]) == table.columns
     assert table.column("final_gap").dtype == float
+
+
+def test_added_columns_and_the_columnar_form(table):
+    copy = sweep(PROBLEMS, OPTIMIZERS_GRID, progress=False, **GRID)
+    copy.add_column("label", [row["status"][:4] for row in copy.rows])
+    columnar = copy.columnar()
+    assert list(columnar) == copy.columns and columnar["label"][0] == copy.rows[0]["status"][:4]
+    assert columnar["run"] == list(range(len(copy.rows)))
+    with pytest.raises(ValueError, match="one value per row"):
+        copy.add_column("other", [1, 2])
+    with pytest.raises(ValueError, match="must be new"):
+        copy.add_column("label", [None] * len(copy.rows))
 
 
 def test_dask_local_cluster_gives_the_identical_table(table):
@@ -118,3 +152,58 @@ def test_bad_arguments_name_the_parameter(change, name):
     kwargs.update(change)
     with pytest.raises((ValueError, TypeError), match=name):
         sweep(PROBLEMS, **kwargs)
+
+
+# ----------------------------------------------------------------------------- given starts, histories
+
+STARTS = {"quad": np.random.default_rng(11).standard_normal((2, 5)) * 3.0,
+          "huber": np.random.default_rng(12).standard_normal((3, 4)) * 20.0}
+
+
+@pytest.fixture(scope="module")
+def traced():
+    return sweep(PROBLEMS, [{"name": "emc", "K": 3, "reading": "root"}, {"name": "adam"}],
+                 [0.05, 0.5], start_points=STARTS, steps=40, history=True, diagnostics=True,
+                 progress=False)
+
+
+def test_given_starts_cross_the_step_sizes_in_order(traced):
+    rows = traced.rows
+    assert len(rows) == 2 * (2 * 2 + 2 * 3)   # optimizers x (lrs x starts) per problem
+    assert [(r["lr"], r["start"]) for r in rows[:4]] == [(0.05, 0), (0.05, 1), (0.5, 0), (0.5, 1)]
+    assert all(r["seed"] is None and r["start_scale"] is None for r in rows)
+    assert traced.conditions["start_points"] == "given"
+
+
+def test_histories_equal_each_run_rebuilt_alone(traced):
+    """Every history column is the run of its row, run alone with the row's parameters and
+    given start point (the final values of the table and the curves agree too)."""
+    for j, row in enumerate(traced.rows):
+        spec = {"K": 3, "reading": "root"} if row["optimizer"] == "emc" else {}
+        optimizer = OPTIMIZERS[row["optimizer"]](lr=row["lr"], **spec)
+        x0 = STARTS[row["problem"]][row["start"]]
+        alone = minimize(optimizer, PROBLEMS[row["problem"]], x0, 40,
+                         diagnostics=row["optimizer"] == "emc")
+        np.testing.assert_allclose(traced.histories["f_gap"][:, j], alone.f_gap, rtol=1e-9,
+                                   atol=1e-300)
+        np.testing.assert_allclose(traced.histories["grad_norm"][:, j], alone.grad_norm,
+                                   rtol=1e-9, atol=1e-300)
+        assert row["status"] == alone.status
+        gamma = traced.histories["gamma"][:, j]
+        if row["optimizer"] == "emc":
+            np.testing.assert_allclose(gamma, alone.diagnostics["gamma"], rtol=1e-12)
+            np.testing.assert_allclose(traced.histories["weights"][:, j].sum(axis=-1), 1.0)
+        else:   # baselines have no diagnostics: NaN, not zeros
+            assert np.isnan(gamma).all()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"start_points": np.zeros((2, 3))}, r"start_points for problem 'quad' must have shape"),
+    ({"start_points": {"quad": np.zeros((0, 5)), "huber": np.zeros((1, 4))}}, "S >= 1"),
+    ({"start_points": {"quad": np.full((1, 5), np.nan), "huber": np.zeros((1, 4))}}, "finite"),
+    ({"start_points": STARTS, "seeds": (0, 1)}, "start_points replaces seeds"),
+    ({"diagnostics": True}, "needs history=True"),
+])
+def test_bad_start_points_and_records_are_named(change, message):
+    with pytest.raises(ValueError, match=message):
+        sweep(PROBLEMS, [{"name": "gd"}], [0.1], steps=5, progress=False, **change)
