@@ -34,13 +34,13 @@ def test_record_has_every_section_and_case(record):
         if row["case"] == "floor":
             assert row["ratio"] == 1.0  # the floor paired with itself
     assert {(r["reading"], r["K"]) for r in rec["k_series"]} == {
-        (reading, K) for reading in READINGS for K in QUICK["k_series"]}
+        (reading, K) for reading in (*READINGS, "floor") for K in QUICK["k_series"]}
 
 
 def test_fits_profile_sweep_and_targets_are_consistent(record):
     rec, _ = record
     exps = rec["exponents"]
-    assert set(exps["in_K"]) == set(READINGS)
+    assert set(exps["in_K"]) == {*READINGS, "floor"}
     assert all(math.isfinite(v) for v in exps["in_d"].values())
     shares = rec["profile"]["shares_of_power_step"]
     assert sum(shares.values()) == pytest.approx(1.0)
