@@ -374,34 +374,94 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3g}"
 
 
-def render_markdown(record: dict) -> str:
-    """The record's tables (the README includes this file)."""
+def _header(record: dict) -> str:
     meta = record["meta"]
-    lines = ["## Benchmark (`emc-theory bench`)", "",
-             f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores, one thread pinned; "
-             f"numpy {meta['machine']['numpy']}, torch {meta['torch'] or 'not installed'}; "
-             f"{meta['rounds']} interleaved rounds, medians; load average before/after "
-             f"{meta['load_before']} / {meta['load_after']}; {meta['date']}"
-             + (" (quick settings)" if meta["quick"] else "") + ".", "",
-             "### Targets (issue 7)", "", "| target | measured | met |", "|---|---|---|"]
+    return (f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores, one thread pinned; "
+            f"numpy {meta['machine']['numpy']}, torch {meta['torch'] or 'not installed'}; "
+            f"{meta['rounds']} interleaved rounds, medians; load average before/after "
+            f"{meta['load_before']} / {meta['load_after']}; {meta['date']}"
+            + (" (quick settings)" if meta["quick"] else "") + ".")
+
+
+def _targets_table(record: dict) -> list:
+    lines = ["| target | measured | met |", "|---|---|---|"]
     for t in record["targets"]:
         measured = t["measured"]
         shown = (f"{measured[0]:.2f}..{measured[1]:.2f}" if isinstance(measured, list)
                  else f"{measured:.3g}")
         lines.append(f"| {t['target']} | {shown} | {'yes' if t['met'] else 'no'} |")
-    lines += ["", "### One step against the memory floor",
-              "", "Milliseconds per step (median); in brackets the median paired ratio to the "
-              "floor, an in-place pass over the (2K+3)d floats of the step.", ""]
+    return lines
+
+
+def _steps_table(record: dict, keep=lambda dtype, d: True) -> list:
     cases = list(dict.fromkeys(r["case"] for r in record["steps"]))
-    lines += ["| dtype | d | K | " + " | ".join(cases) + " |",
-              "|---|---|---|" + "---|" * len(cases)]
+    lines = ["| dtype | d | K | " + " | ".join(cases) + " |",
+             "|---|---|---|" + "---|" * len(cases)]
     keyed = {}
     for r in record["steps"]:
         keyed.setdefault((r["dtype"], r["d"], r["K"]), {})[r["case"]] = r
     for (dtype, d, K), by_case in keyed.items():
-        cells = [f"{_ms(by_case[c]['median_s'])} ({by_case[c]['ratio']:.2f}x)"
-                 if c in by_case else "" for c in cases]
-        lines.append(f"| {dtype} | {d:.0e} | {K} | " + " | ".join(cells) + " |")
+        if keep(dtype, d):
+            cells = [f"{_ms(by_case[c]['median_s'])} ({by_case[c]['ratio']:.2f}x)"
+                     if c in by_case else "" for c in cases]
+            lines.append(f"| {dtype} | {d:.0e} | {K} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render_readme(record: dict) -> str:
+    """The README's benchmark section: the targets, the d = 1e6 float64 steps and what the
+    misses come from, all from the record (``emc-theory bench --readme README.md``)."""
+    lines = ["## Benchmark", "",
+             "`emc-theory bench` measures the core side by side with a memory floor and PyTorch "
+             "peers (optional extra `bench`), one thread pinned, interleaved rounds, medians of "
+             "paired ratios; full tables in `results/bench.md`, the record in "
+             "`results/bench.json`; `emc-theory bench --readme README.md` rewrites this "
+             "section from the new record. Latest run: " + _header(record), "",
+             "### Targets (issue 7)", "", *_targets_table(record), "",
+             "One step at d = 1e6, float64, in milliseconds (median; in brackets the paired ratio "
+             "to the memory floor, an in-place pass over the (2K+3)d floats a step touches):", "",
+             *_steps_table(record, lambda dtype, d: dtype == "float64" and d == 10**6)]
+    prof, in_k = record.get("sweep_profile"), record["exponents"]["in_K"]
+    if prof and prof["sweep_step_seconds"]:
+        steps = prof["sweep_step_seconds"]
+        sec = prof["seconds"]
+        lines += ["", f"Where the sweep's time goes (B = {prof['B']:.0e}, d = {prof['d']}, "
+                      f"K = {prof['K']}): one step of the batch takes "
+                      + " and ".join(f"{_ms(v)} ms ({r})" for r, v in steps.items())
+                      + f" where 1.0M run-steps/s allows {_ms(prof['target_step_seconds'])} ms; "
+                      f"the EMC step alone takes {_ms(sec['EMC step (power)'])} ms (power) and "
+                      f"{_ms(sec['EMC step (linear)'])} ms (linear), one float64 `np.log` pass "
+                      f"over the batch {_ms(sec['one np.log pass'])} ms (the power reading needs "
+                      f"three such log/exp passes, the entropy one), the problem's value and "
+                      f"gradient {_ms(sec['problem value and gradient'])} ms."]
+    lines += ["", "Step time is affine in K at d = 1e6: " + "; ".join(
+        f"{r} {_ms(v['affine']['a'])} ms + {_ms(v['affine']['b'])} ms per level"
+        for r, v in in_k.items() if r != "floor")
+        + (f". The memory floor itself has exponent {in_k['floor']['exponent']:.2f} in K over "
+           "the same K" if "floor" in in_k else "")
+        + ", so an exponent near 1 would need a step with almost no part independent of K."]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(path, record: dict) -> None:
+    """Replace the ``## Benchmark`` section of the README at ``path`` (up to the next ``## ``
+    heading or the end) by :func:`render_readme`."""
+    path = Path(path)
+    text = path.read_text()
+    start = text.index("\n## Benchmark\n") + 1
+    end = text.find("\n## ", start)
+    rest = "" if end < 0 else text[end:]
+    path.write_text(text[:start] + render_readme(record) + rest)
+
+
+def render_markdown(record: dict) -> str:
+    """The record's tables (``bench.md``)."""
+    lines = ["## Benchmark (`emc-theory bench`)", "", _header(record), "",
+             "### Targets (issue 7)", "", *_targets_table(record)]
+    lines += ["", "### One step against the memory floor",
+              "", "Milliseconds per step (median); in brackets the median paired ratio to the "
+              "floor, an in-place pass over the (2K+3)d floats of the step.", "",
+              *_steps_table(record)]
     exps = record["exponents"]
     lines += ["", "### Scaling (claim C1)", "",
               f"Exponent of step time in d over d in {exps['d_range']}: " + ", ".join(
@@ -458,6 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="results", help="directory of bench.json and bench.md")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per section")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    parser.add_argument("--readme", default=None,
+                        help="also rewrite the '## Benchmark' section of this README")
     return parser
 
 
@@ -495,6 +557,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(record, indent=1) + "\n")
     (out / "bench.md").write_text(render_markdown(record))
+    if args.readme:
+        update_readme(args.readme, record)
     print(render_markdown(record))
     print(f"written: {out / 'bench.json'}, {out / 'bench.md'}")
     return 0

@@ -72,3 +72,27 @@ def test_markdown_tables(record):
         assert heading in md
     assert "| dtype | d | K | floor | emc_power | emc_root | emc_linear |" in md
     assert md.count("\n| float64 |") == len(QUICK["dims"]) * len(QUICK["ks"])
+
+
+def test_readme_shows_the_committed_benchmark_record():
+    """The README's benchmark section is the one rendered from results/bench.json (so it shows
+    the latest recorded run, not numbers copied by hand)."""
+    from pathlib import Path
+
+    from emc_theory.bench import render_readme
+
+    root = Path(__file__).resolve().parents[1]
+    record = json.loads((root / "results" / "bench.json").read_text())
+    assert render_readme(record) in (root / "README.md").read_text()
+
+
+def test_update_readme_replaces_only_its_section(tmp_path, record):
+    from emc_theory.bench import render_readme, update_readme
+
+    rec, _ = record
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n\n## Benchmark\n\nold\n\n## Next\n\nkept\n")
+    update_readme(readme, rec)
+    text = readme.read_text()
+    assert text.startswith("# T\n\n" + render_readme(rec)) and text.endswith("\n## Next\n\nkept\n")
+    assert "old" not in text
