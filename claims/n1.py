@@ -77,24 +77,20 @@ def sweep_divergences(config: CheckConfig) -> dict:
             "seeds": [config.seed, config.seed + 1], "steps": 300,
             "tol": 1e-8, "K": Ks, "problems": [p.describe()["name"] for p in problems]}
     counts = {r: {str(K): 0 for K in Ks} for r in POWER_READINGS}
+    table = sweep(problems, [{"name": "emc", "K": Ks, "reading": ["linear", *POWER_READINGS]}],
+                  grid["eta_times_L"], lr_unit="1/L", start_scales=grid["start_scales"],
+                  seeds=grid["seeds"], steps=grid["steps"], tol=grid["tol"], progress=False)
+    status = {(row["problem"], row["reading"], row["K"], row["lr_times_L"], row["start_scale"],
+               row["seed"]): row["status"] for row in table.rows}
     settings = 0
-    for problem in problems:
-        table = sweep([problem], [{"name": "emc", "K": Ks, "reading": ["linear", *POWER_READINGS]}],
-                      [e / problem.L for e in grid["eta_times_L"]],
-                      start_scales=grid["start_scales"], seeds=grid["seeds"],
-                      steps=grid["steps"], tol=grid["tol"], progress=False)
-        status = {}
-        for row in table.rows:
-            status[(row["reading"], row["K"], row["lr"], row["start_scale"], row["seed"])] = \
-                row["status"]
-        for (reading, K, *setting), st in status.items():
-            if reading != "linear":
-                continue
-            converged = st == "converged"
-            settings += converged
-            for other in POWER_READINGS:
-                if converged and status[(other, K, *setting)] in ("diverged", "non-finite"):
-                    counts[other][str(K)] += 1
+    for (problem, reading, K, *setting), st in status.items():
+        if reading != "linear":
+            continue
+        converged = st == "converged"
+        settings += converged
+        for other in POWER_READINGS:
+            if converged and status[(problem, other, K, *setting)] in ("diverged", "non-finite"):
+                counts[other][str(K)] += 1
     return {"grid": grid, "linear_converged_settings": settings,
             "diverged_where_linear_converges": counts}
 

@@ -54,6 +54,7 @@ from .validation import check_choice, check_int, check_positive
 RUN_COLUMNS = ("run", "problem", "d", "optimizer")
 GRID_COLUMNS = ("schedule", "lr", "start", "start_scale", "seed")
 RESULT_COLUMNS = ("status", "stop_step", "final_gap", "final_grad_norm")
+LR_UNITS = ("absolute", "1/L")
 MEMORY_BUDGET = 1 << 28
 r"""Bytes a chunk may use, estimated as :math:`8 d (K + 12)` per run (``K`` buffers plus the
 runner's and the problem's vectors): the default ``chunk_runs``."""
@@ -207,13 +208,14 @@ def _given_starts(start_points, label: str, problem) -> np.ndarray:
     return points
 
 
-def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), seeds=(0,),
-         start_scales=(1.0,), start_points=None, steps: int = 1000,
-         tol: Optional[float] = None, gap_tol: Optional[float] = None,
+def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute",
+         schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
+         steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
          divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
          history: bool = False, diagnostics: bool = False):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
     lrs = np.asarray(check_positive("lrs", lrs), dtype=float).ravel()
+    check_choice("lr_unit", lr_unit, LR_UNITS)
     seeds = [check_int("seed", s, 0) for s in seeds]
     scales = np.asarray(start_scales, dtype=float).ravel()
     if scales.size == 0 or not np.all(np.isfinite(scales) & (scales >= 0)):
@@ -235,7 +237,8 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
                "history": bool(history), "diagnostics": bool(diagnostics)}
     configs = expand_optimizers(optimizers)
     hyper_columns = list(dict.fromkeys(k for _, hyper in configs for k in hyper))
-    columns = list(RUN_COLUMNS) + hyper_columns + list(GRID_COLUMNS) + list(RESULT_COLUMNS)
+    grid_columns = list(GRID_COLUMNS) + (["lr_times_L"] if lr_unit == "1/L" else [])
+    columns = list(RUN_COLUMNS) + hyper_columns + grid_columns + list(RESULT_COLUMNS)
     labelled = _labelled(problems)
     rows, groups = [], {}
     for p_index, (label, problem) in enumerate(labelled):
@@ -251,11 +254,14 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
                    else (c_index, problem.d, label))
             group = groups.setdefault(key, [])
             for kind in schedules:
-                for lr, (start, scale, seed) in itertools.product(lrs, starts):
+                for value, (start, scale, seed) in itertools.product(lrs, starts):
+                    lr = value / problem.L if lr_unit == "1/L" else value
                     row = dict.fromkeys(columns)
                     row.update(run=len(rows), problem=label, d=problem.d, optimizer=name,
                                schedule=kind, lr=float(lr), start=start, start_scale=scale,
                                seed=seed)
+                    if lr_unit == "1/L":
+                        row["lr_times_L"] = float(value)
                     row.update({k: json_ready(v) for k, v in hyper.items()})
                     group.append((len(rows), p_index, kind, float(lr), start, scale or 0.0,
                                   seed or 0, None if given is None else given[start]))
@@ -279,6 +285,7 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), 
                 rows=np.array([m[0] for m in part]), steps=steps, options=options,
                 given_starts=None if start_points is None else np.stack([m[7] for m in part])))
     conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
+                  "lr_unit": lr_unit,
                   **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
                      else {"start_points": "given"}),
                   "optimizers": [{"name": n, **{k: json_ready(v) for k, v in h.items()}}
@@ -322,9 +329,9 @@ def _completed(chunks, scheduler):
             client.close()
 
 
-def sweep(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",), seeds=(0,),
-          start_scales=(1.0,), start_points=None, steps: int = 1000,
-          tol: Optional[float] = None, gap_tol: Optional[float] = None,
+def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute",
+          schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
+          steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
           divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
           history: bool = False, diagnostics: bool = False, scheduler=None,
           progress: bool = True, out=None) -> SweepResult:
@@ -333,8 +340,10 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",),
     ``problems``: a list of problems or a ``{label: problem}`` mapping (any of
     :mod:`emc_theory.problems`); ``optimizers``: ``[{"name": "emc", "K": [3, 5],
     "reading": ["power", "linear"]}, {"name": "heavy_ball", "beta": 0.9}]`` (lists are crossed);
-    ``lrs``: the step sizes :math:`\\eta_0`; ``schedules``: kinds of
-    :class:`~emc_theory.schedules.Schedule`; ``start_points``: given ``(S, d)`` start points
+    ``lrs``: the step sizes :math:`\\eta_0`, or with ``lr_unit="1/L"`` the products
+    :math:`\\eta_0 L` (each problem's step is then the value over its own :math:`L`, and the
+    table gains a column ``lr_times_L``), so problems of one d share programs on one grid;
+    ``schedules``: kinds of :class:`~emc_theory.schedules.Schedule`; ``start_points``: given ``(S, d)`` start points
     (one array, or a mapping by problem label) instead of ``seeds`` x ``start_scales``;
     ``tol``, ``gap_tol``, ``divergence_factor``: as in :func:`~emc_theory.runner.minimize`;
     ``chunk_runs``: runs per array program at most (default from :data:`MEMORY_BUDGET`);
@@ -344,10 +353,10 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, schedules=("constant",),
     from tqdm.auto import tqdm
 
     columns, rows, chunks, conditions = plan(
-        problems, optimizers, lrs, schedules=schedules, seeds=seeds, start_scales=start_scales,
-        start_points=start_points, steps=steps, tol=tol, gap_tol=gap_tol,
-        divergence_factor=divergence_factor, chunk_runs=chunk_runs, history=history,
-        diagnostics=diagnostics)
+        problems, optimizers, lrs, lr_unit=lr_unit, schedules=schedules, seeds=seeds,
+        start_scales=start_scales, start_points=start_points, steps=steps, tol=tol,
+        gap_tol=gap_tol, divergence_factor=divergence_factor, chunk_runs=chunk_runs,
+        history=history, diagnostics=diagnostics)
     histories = {} if history else None
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):

@@ -207,3 +207,18 @@ def test_histories_equal_each_run_rebuilt_alone(traced):
 def test_bad_start_points_and_records_are_named(change, message):
     with pytest.raises(ValueError, match=message):
         sweep(PROBLEMS, [{"name": "gd"}], [0.1], steps=5, progress=False, **change)
+
+
+def test_step_sizes_in_units_of_one_over_L():
+    """lr_unit="1/L": each problem's step is the grid value over its own L (a column keeps the
+    value), and the runs equal those of an absolute grid of those steps."""
+    relative = sweep(PROBLEMS, [{"name": "gd"}], [0.5, 1.5], lr_unit="1/L", steps=30, tol=1e-6,
+                     progress=False)
+    assert relative.columns[-5] == "lr_times_L" and relative.conditions["lr_unit"] == "1/L"
+    for row in relative.rows:
+        assert row["lr"] == row["lr_times_L"] / PROBLEMS[row["problem"]].L
+        alone = sweep({row["problem"]: PROBLEMS[row["problem"]]}, [{"name": "gd"}], [row["lr"]],
+                      steps=30, tol=1e-6, progress=False).rows[0]
+        assert (alone["status"], alone["stop_step"]) == (row["status"], row["stop_step"])
+    with pytest.raises(ValueError, match="lr_unit"):
+        sweep(PROBLEMS, [{"name": "gd"}], [0.5], lr_unit="L", steps=3, progress=False)
