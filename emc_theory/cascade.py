@@ -45,7 +45,7 @@ def cascade_weights(ht, K: int, tau: float = 1.0) -> np.ndarray:
 def softmax_weights(ht: np.ndarray, slopes: np.ndarray) -> np.ndarray:
     r""":math:`\operatorname{softmax}_k(s_k \tilde H)` for checked inputs (the optimizer's hot
     path; :func:`cascade_weights` validates and calls it with :math:`s_k = \lambda_k/\tau`)."""
-    dtype = ht.dtype if np.issubdtype(ht.dtype, np.floating) else np.float64
+    dtype = ht.dtype if ht.dtype.kind == "f" else np.float64
     logits = np.multiply.outer(ht, slopes).astype(dtype, copy=False)
     logits -= logits.max(axis=-1, keepdims=True)
     w = np.exp(logits, out=logits)

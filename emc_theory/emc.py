@@ -25,6 +25,7 @@ float32 throughout. The arithmetic is that of the formulas above, operation for 
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -183,7 +184,7 @@ class EMC:
         neg_eta = -np.asarray(lr_at(self.schedule, t, len(shape) - 1), dtype=dtype)
         if neg_eta.ndim:
             neg_eta = np.broadcast_to(neg_eta, shape[:-1] + (1,)).reshape(rows, 1)
-        ht = np.divide(h, np.log(d), out=np.empty(rows, dtype))
+        ht = np.divide(h, math.log(d), out=np.empty(rows, dtype))
         alpha = softmax_weights(ht, self.logit_slopes)
         gamma = entropy_power(ht)
         exponent = _reading_exponent(self.reading, gamma[:, None])

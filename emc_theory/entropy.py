@@ -17,6 +17,8 @@ path reuses preallocated buffers and stays in cache; see its docstring for the n
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .validation import check_choice
@@ -79,11 +81,11 @@ def row_entropy(g: np.ndarray, kind: str, tiles: Tiles, on_nonfinite=None) -> np
     NaN, after calling ``on_nonfinite()`` if given (the optimizers raise there).
     """
     info = np.finfo(g.dtype)
-    log_d = np.log(g.shape[-1])
+    log_d = math.log(g.shape[-1])
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         s = np.vecdot(g, g)
         all_safe = s.min() >= info.tiny / info.eps and s.max() <= info.max  # False on NaN
-        scale = np.ldexp(np.ones(1, g.dtype), -(np.frexp(s)[1] >> 1))[:, None]
+        scale = np.ldexp(g.dtype.type(1), -(np.frexp(s)[1] >> 1))[:, None]
         if not all_safe:
             safe = (s >= info.tiny / info.eps) & (s <= info.max)
             scale[~safe] = 1
