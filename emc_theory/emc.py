@@ -182,7 +182,7 @@ class EMC:
                         on_nonfinite=lambda: check_finite_grads(np.asarray(grads)))
         t = state.count + 1
         neg_eta = -np.asarray(lr_at(self.schedule, t, len(shape) - 1), dtype=dtype)
-        if neg_eta.ndim:
+        if neg_eta.ndim and neg_eta.shape != (rows, 1):
             neg_eta = np.broadcast_to(neg_eta, shape[:-1] + (1,)).reshape(rows, 1)
         ht = np.divide(h, math.log(d), out=np.empty(rows, dtype))
         alpha = softmax_weights(ht, self.logit_slopes)

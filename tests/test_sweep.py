@@ -132,6 +132,21 @@ def test_dask_local_cluster_gives_the_identical_table(table):
     assert with_client.rows == table.rows
 
 
+def test_dask_runs_stacked_programs_identically():
+    """Problems of one d share a program (a StackedProblem inside the chunk): on Dask too, with
+    histories, the same table and curves as in process."""
+    distributed = pytest.importorskip("dask.distributed")
+    problems = {"quad": quadratic(4, cond=20.0, seed=3), "huber": huber(4, seed=1)}
+    grid = dict(GRID, lrs=[0.05, 0.5], history=True)
+    local = sweep(problems, [{"name": "emc", "K": 2}], progress=False, **grid)
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        remote = sweep(problems, [{"name": "emc", "K": 2}], progress=False, scheduler=cluster,
+                       **grid)
+    assert local.conditions["chunks"] == 1 and remote.rows == local.rows
+    np.testing.assert_array_equal(remote.histories["grad_norm"], local.histories["grad_norm"])
+
+
 def test_without_dask_a_scheduler_gives_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(ImportError, match=r"pip install 'emc-theory\[dask\]'"):
