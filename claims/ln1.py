@@ -20,8 +20,9 @@ take :math:`\sigma = 1`. What we check:
   :math:`\tanh` does not round to :math:`\pm 1`); the gap :math:`I(X;Y) - I(\operatorname{sign}X;Y)`
   on :math:`s \in [0.05, 5]`;
 * runs: Lion with ``transform="sign"`` against ``transform="tanh"`` (scales ``TANH_SCALES``) on
-  five convex test functions, each problem's grid one batched sweep (:func:`tuned_runs`). Protocol, the same for every configuration: constant step size
-  tuned on ``LR_GRID`` by the median (over seeds) number of steps to reach
+  five convex test functions, each problem's grid one batched sweep (:func:`tuned_runs`).
+  Protocol, the same for every configuration: constant step size tuned on ``LR_GRID`` by the
+  median (over seeds) number of steps to reach
   :math:`f - f^\star \le` ``REL_TARGET`` :math:`(f(x_0) - f^\star)`, ties broken by the median final
   gap; :math:`x_0 = x^\star + N(0, I)`. Per problem, tanh *wins* when it needs at most
   :math:`(1 -` ``MARGIN`` :math:`)` times sign's steps (or only it reaches the target, or neither

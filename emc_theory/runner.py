@@ -13,8 +13,9 @@ Every run ends with a status:
 :mod:`emc_theory.problems`, or a :class:`~emc_theory.problems.StackedProblem` whose rows belong to
 different problems (per-row :math:`f^\star`). Runs that stop are frozen at once and dropped from
 the array program (optimizer state, per-run step sizes and schedules, tolerances and stacked
-problem alike) once enough of them have stopped, so they are not recomputed. Floating-point warnings are silenced inside the loop: an
-overflow is detected from the values and reported in the status, never as a warning flood.
+problem alike) once enough of them have stopped, so they are not recomputed. Floating-point
+warnings are silenced inside the loop: an overflow is detected from the values and reported in
+the status, never as a warning flood.
 """
 from __future__ import annotations
 

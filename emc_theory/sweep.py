@@ -343,8 +343,9 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
     ``lrs``: the step sizes :math:`\\eta_0`, or with ``lr_unit="1/L"`` the products
     :math:`\\eta_0 L` (each problem's step is then the value over its own :math:`L`, and the
     table gains a column ``lr_times_L``), so problems of one d share programs on one grid;
-    ``schedules``: kinds of :class:`~emc_theory.schedules.Schedule`; ``start_points``: given ``(S, d)`` start points
-    (one array, or a mapping by problem label) instead of ``seeds`` x ``start_scales``;
+    ``schedules``: kinds of :class:`~emc_theory.schedules.Schedule`; ``start_points``: given
+    ``(S, d)`` start points (one array, or a mapping by problem label) instead of ``seeds`` x
+    ``start_scales``;
     ``tol``, ``gap_tol``, ``divergence_factor``: as in :func:`~emc_theory.runner.minimize`;
     ``chunk_runs``: runs per array program at most (default from :data:`MEMORY_BUDGET`);
     ``history`` / ``diagnostics``: keep per-step records (:class:`SweepResult`);

@@ -2,8 +2,9 @@ r"""Run stage: phase diagram of EMC over step size :math:`\eta` and start-point 
 :math:`s = \|x_0 - x^\star\|`, per reading of h.
 
 One batched sweep (:func:`emc_theory.sweep.sweep`, with histories) runs the grid, one array
-program per reading: problem a rotated quadratic with a geometric spectrum, start points :math:`x^\star + s\,v` with one random unit direction :math:`v`
-(``default_rng(seed)``), constant step. Outcome of a run:
+program per reading: problem a rotated quadratic with a geometric spectrum, start points
+:math:`x^\star + s\,v` with one random unit direction :math:`v` (``default_rng(seed)``),
+constant step. Outcome of a run:
 
 * ``converged``: :math:`f(x_t) - f^\star \le \varepsilon\,(f(x_0) - f^\star)` at every step of
   the last ``tail`` fraction of the run;
@@ -13,7 +14,8 @@ program per reading: problem a rotated quadratic with a geometric spectrum, star
 
 The record holds the sweep's tidy table of runs (one entry per run: reading, step size, start
 point index, status, stop step, final gap) with the outcome as a column; :func:`outcome_grid`
-pivots it to the (scale, step size) grid the figure draws. For reference the record also holds :math:`u^\star/L` for the linear reading with frozen weights
+pivots it to the (scale, step size) grid the figure draws. For reference the record also holds
+:math:`u^\star/L` for the linear reading with frozen weights
 (:func:`proofs.linear_stability.stability_threshold` at :math:`\tilde H = 0` and 1), the step
 size above which the linear iteration on the top eigen-direction cannot be stable.
 """
