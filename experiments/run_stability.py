@@ -19,8 +19,9 @@ import sys
 
 import numpy as np
 
-from emc_theory import EMC, cascade_weights, minimize
+from emc_theory import cascade_weights
 from emc_theory.problems import quadratic
+from emc_theory.sweep import sweep
 from proofs.linear_stability import stability_threshold
 
 from .common import run_main
@@ -46,18 +47,23 @@ def start_points(d: int) -> np.ndarray:
 
 
 def stable_runs(K: int, u: np.ndarray, p: dict) -> np.ndarray:
-    """Stability of the runs with ``u[i, j]`` under weight setting ``i`` (one batch)."""
+    """Stability of the runs with ``u[i, j]`` under weight setting ``i``: one batched sweep
+    (:func:`emc_theory.sweep.sweep`, with histories) crosses every start point with the union of
+    the settings' grids, and setting ``i`` reads the rows of its own grid."""
     problem = quadratic(p["d"], eigenvalues=[p["curvature"]] * p["d"], rotate=False,
                         x_star=[0.0] * p["d"], seed=p["seed"])
-    x0 = np.repeat(start_points(p["d"]), u.shape[1], axis=0)
-    optimizer = EMC(K=K, lr=u.ravel() / p["curvature"], reading="linear", entropy=p["entropy"],
-                    tau=p["tau"])
+    values = np.unique(u)
     T = p["steps"]
-    traj = minimize(optimizer, problem, x0, T)
+    table = sweep([problem], [{"name": "emc", "K": K, "reading": "linear",
+                               "entropy": p["entropy"], "tau": p["tau"]}],
+                  values / p["curvature"], start_points=start_points(p["d"]), steps=T,
+                  history=True, progress=False)      # rows: step size major, then start point
+    gaps = table.histories["f_gap"]
     with np.errstate(invalid="ignore"):
-        early = np.max(traj.f_gap[T // 4:T // 2], axis=0)
-        late = np.max(traj.f_gap[3 * T // 4:], axis=0)
-    return (~np.isin(traj.status, FAILED) & (late <= early)).reshape(u.shape)
+        early = np.max(gaps[T // 4:T // 2], axis=0)
+        late = np.max(gaps[3 * T // 4:], axis=0)
+    stable = (~np.isin(table.column("status"), FAILED) & (late <= early)).reshape(values.size, -1)
+    return stable[np.searchsorted(values, u), np.arange(u.shape[0])[:, None]]
 
 
 def bracket(u: np.ndarray, stable: np.ndarray):
