@@ -2,17 +2,21 @@ r"""``emc-theory paper``: regenerate every figure, table and macro of the paper,
 
 Stages, in order (a tqdm bar on stderr counts them): the run records (fresh, unless
 ``rerun=False``), the claim checks only if ``results/claims.json`` is missing, the sympy
-derivations, then every figure and table from the records. The PDF is built by
+derivations, then every figure and table from the records. The longest run stage
+(``BACKGROUND``) is computed in a second process beside the others and waited for before the
+figures; each process runs one BLAS thread, so the records are those of a sequential build. The PDF is built by
 ``latexmk -pdf`` into ``paper/build/``; without a TeX installation the build stops with a message
 naming the Debian packages to install (the generated files are still written).
 """
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -26,19 +30,34 @@ from .common import load_or_run, resolve_paths
 TEX_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended", "texlive-fonts-recommended",
                 "latexmk")
 RUNS = (run_weights, run_benchmark, run_stability, run_phase)
-ARTIFACTS = (fig_weights, fig_convergence, fig_entropy, table_steps, fig_stability,
-             table_stability, fig_phase)
+BACKGROUND = {run_stability: (fig_stability, table_stability)}
+"""Run stages computed in the second process (the longest) -> the artifacts that wait for them."""
+ARTIFACTS = (fig_weights, fig_convergence, fig_entropy, table_steps, fig_phase, fig_stability,
+             table_stability)
 LATEX_ERROR = re.compile(r"^(!|.*:\d+: )")
 
 
-def stages(paths, quick: bool, seed: int, rerun: bool):
-    """``(label, thunk)`` for every stage, in order."""
+def _record(module_name: str, quick: bool, seed: int, paths, rerun: bool) -> None:
+    """Compute (or reuse) the record of a run stage, by module name (for the second process)."""
+    load_or_run(importlib.import_module(module_name), quick, seed, paths, rerun)
+
+
+def stages(paths, quick: bool, seed: int, rerun: bool, pool=None):
+    """``(label, thunk)`` for every stage, in order; with a process ``pool`` the ``BACKGROUND``
+    run stages start there at once and are waited for before the first artifact made from them."""
+    waits = {}
     for module in RUNS:
-        yield module.NAME, partial(load_or_run, module, quick, seed, paths, rerun)
+        if pool is not None and module in BACKGROUND:
+            future = pool.submit(_record, module.__name__, quick, seed, paths, rerun)
+            waits[module] = (module.NAME, future.result)
+        else:
+            yield module.NAME, partial(load_or_run, module, quick, seed, paths, rerun)
     yield "claims", partial(table_verdicts.make, paths, quick, seed, rerun=False)
     yield "derivations", partial(table_derivations.make, paths, quick, seed, rerun=rerun)
-    for module in ARTIFACTS:
-        yield module.STEM, partial(module.make, paths, quick, seed, rerun=False)
+    for artifact in ARTIFACTS:
+        for run in [run for run, needs in BACKGROUND.items() if artifact in needs and run in waits]:
+            yield waits.pop(run)
+        yield artifact.STEM, partial(artifact.make, paths, quick, seed, rerun=False)
 
 
 def missing_tex() -> list:
@@ -88,10 +107,11 @@ def build_paper(quick: bool = False, pdf: bool = True, *, paper_dir="paper", res
               file=sys.stderr)
         return 2
     paths = resolve_paths(results_dir, paper_dir / "generated")
-    bar = tqdm(list(stages(paths, quick, seed, rerun)), desc="paper", unit="stage",
-               disable=not progress, file=sys.stderr)
-    for label, stage in bar:
-        bar.set_postfix_str(label)
-        stage()
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        bar = tqdm(stages(paths, quick, seed, rerun, pool), desc="paper", unit="stage",
+                   total=len(RUNS) + 2 + len(ARTIFACTS), disable=not progress, file=sys.stderr)
+        for label, stage in bar:
+            bar.set_postfix_str(label)
+            stage()
     print(f"generated: {paths.generated} (records in {paths.records})")
     return build_pdf(paper_dir) if pdf else 0

@@ -121,3 +121,17 @@ def test_latex_error_is_reported_not_raised(tmp_path, capsys):
 def test_missing_main_tex_is_a_clear_error(tmp_path, capsys):
     assert build.build_paper(quick=True, pdf=False, paper_dir=tmp_path, progress=False) == 2
     assert "main.tex" in capsys.readouterr().err
+
+
+def test_background_run_stage_writes_the_sequential_record(built, tmp_path):
+    """The stage the build computes in its second process writes the same bytes as the stage run
+    in this process."""
+    from experiments import run_stability
+    from experiments.common import load_or_run, resolve_paths
+
+    _, paper = built
+    assert run_stability in build.BACKGROUND
+    in_pool = (paper.parent / "results" / "experiments" / "stability.json").read_bytes()
+    paths = resolve_paths(tmp_path / "results", tmp_path / "generated")
+    load_or_run(run_stability, True, 0, paths, rerun=True)
+    assert (paths.records / "stability.json").read_bytes() == in_pool
