@@ -283,7 +283,8 @@ def bench_sweep_profile(cfg: dict, sweep_rows: list) -> dict:
 
 
 def bench_sweep(cfg: dict) -> list:
-    """Run-steps per second of the batched sweep at each B against a loop of single runs."""
+    """Run-steps per second of the batched sweep at each B against a loop of single
+    ``minimize`` runs (the ratio), and of a bare loop of single runs without the runner."""
     d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
     problem = quadratic(d, cond=10.0, seed=0)
     out = []
@@ -304,12 +305,29 @@ def bench_sweep(cfg: dict) -> list:
                                           history=False).stop_step)
             return total
 
-        rates = {("loop", 0): []}
+        def bare_loop(reading=reading):
+            """The same runs as ``loop`` without the runner: update, add, gradient, no checks."""
+            lrs = np.geomspace(1e-3, 1e-2, cfg["loop_runs"])
+            rng = np.random.default_rng(0)
+            for lr in lrs:
+                x = problem.x_star + rng.standard_normal(d)
+                optimizer = EMC(K=K, lr=lr, reading=reading)
+                state = optimizer.init(x)
+                g = problem.grad(x)
+                with threadpool_limits(1):
+                    for _ in range(steps):
+                        updates, state = optimizer.update(g, state, inplace=True)
+                        x += updates
+                        g = problem.grad(x)
+            return steps * lrs.size
+
+        cases = {"loop": loop, "bare loop": bare_loop}
+        rates = {(kind, 0): [] for kind in cases}
         rates.update({("batched", B): [] for B in cfg["sweep_b"]})
         for _ in range(cfg["sweep_rounds"]):
             for kind, B in rates:
                 start = time.perf_counter()
-                run_steps = loop() if kind == "loop" else batched(B)
+                run_steps = cases[kind]() if kind in cases else batched(B)
                 rates[(kind, B)].append(run_steps / (time.perf_counter() - start))
         loop_rates = np.asarray(rates[("loop", 0)])
         for (kind, B), values in rates.items():
@@ -488,7 +506,8 @@ def render_markdown(record: dict) -> str:
               "| reading | runs B | d | K | steps | run-steps/s | x loop |",
               "|---|---|---|---|---|---|---|"]
     for r in record["sweep"]:
-        label = "loop of single runs" if r["kind"] == "loop" else str(r["B"])
+        label = {"loop": "loop of single runs", "bare loop": "bare loop (no runner)"}.get(
+            r["kind"], str(r["B"]))
         over = f"{r['over_loop']:.1f}" if "over_loop" in r else ""
         lines.append(f"| {r['reading']} | {label} | {r['d']} | {r['K']} | {r['steps']} | "
                      f"{r['run_steps_per_s']:.3g} | {over} |")

@@ -46,7 +46,7 @@ def test_fits_profile_sweep_and_targets_are_consistent(record):
     assert sum(shares.values()) == pytest.approx(1.0)
     kinds = {(r["reading"], r["kind"], r["B"]) for r in rec["sweep"]}
     for reading in ("power", "linear"):
-        assert (reading, "loop", 1) in kinds
+        assert (reading, "loop", 1) in kinds and (reading, "bare loop", 1) in kinds
         assert all((reading, "batched", B) in kinds for B in QUICK["sweep_b"])
     assert all("over_loop" in r for r in rec["sweep"] if r["kind"] == "batched")
     assert all(set(t) == {"target", "measured", "met"} for t in rec["targets"])
