@@ -39,7 +39,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -196,6 +196,19 @@ def _labelled(problems) -> list:
             for i, (name, p) in enumerate(zip(names, problems))]
 
 
+class _Run(NamedTuple):
+    """One run of a group while planning: its table row, problem index, schedule kind, step
+    size, start scale and seed (or given start point)."""
+
+    row: int
+    problem: int
+    kind: str
+    lr: float
+    scale: float
+    seed: int
+    point: Optional[np.ndarray]
+
+
 def _given_starts(start_points, label: str, problem) -> np.ndarray:
     """The ``(S, d)`` start points given for ``problem`` (a mapping by label, or one array)."""
     points = start_points[label] if isinstance(start_points, Mapping) else start_points
@@ -263,8 +276,8 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
                     if lr_unit == "1/L":
                         row["lr_times_L"] = float(value)
                     row.update({k: json_ready(v) for k, v in hyper.items()})
-                    group.append((len(rows), p_index, kind, float(lr), start, scale or 0.0,
-                                  seed or 0, None if given is None else given[start]))
+                    group.append(_Run(len(rows), p_index, kind, float(lr), scale or 0.0,
+                                      seed or 0, None if given is None else given[start]))
                     rows.append(row)
     chunks = []
     for key, members in groups.items():
@@ -273,17 +286,18 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
         size = chunk_runs or max(1, MEMORY_BUDGET // per_run)
         for first in range(0, len(members), size):
             part = members[first:first + size]
-            used = sorted({m[1] for m in part})
+            used = sorted({run.problem for run in part})
             chunks.append(Chunk(
                 problems=tuple(labelled[i][1] for i in used),
-                assignment=np.array([used.index(m[1]) for m in part]),
+                assignment=np.array([used.index(run.problem) for run in part]),
                 optimizer=name, hyper=hyper,
-                kinds=np.array([m[2] for m in part]),
-                lrs=np.array([m[3] for m in part]),
-                start_scales=np.array([m[5] for m in part], dtype=float),
-                seeds=np.array([m[6] for m in part], dtype=np.int64),
-                rows=np.array([m[0] for m in part]), steps=steps, options=options,
-                given_starts=None if start_points is None else np.stack([m[7] for m in part])))
+                kinds=np.array([run.kind for run in part]),
+                lrs=np.array([run.lr for run in part]),
+                start_scales=np.array([run.scale for run in part], dtype=float),
+                seeds=np.array([run.seed for run in part], dtype=np.int64),
+                rows=np.array([run.row for run in part]), steps=steps, options=options,
+                given_starts=(None if start_points is None
+                              else np.stack([run.point for run in part]))))
     conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
                   "lr_unit": lr_unit,
                   **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
