@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from emc_theory import EMC
 from emc_theory.baselines import HeavyBall
+from emc_theory.bench import fitted_exponent
 
 from .base import CheckConfig, Evidence, Findings, Verdict
 from .c2 import allocated_bytes
@@ -57,11 +58,6 @@ def step_seconds(optimizer, d: int, repeats: int) -> float:
         _, state = optimizer.update(grads, state, **kwargs)
         times.append(time.perf_counter() - start)
     return float(np.median(times[1:]))
-
-
-def fitted_exponent(x, y) -> float:
-    """Least-squares slope of log y against log x."""
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
 def written_bytes(K: int, d: int) -> int:

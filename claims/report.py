@@ -16,6 +16,13 @@ SCHEMA_VERSION = 1
 _PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "emc-theory", "pepit", "cvxpy")
 
 
+def recorded_claims(results_dir) -> dict | None:
+    """Claim id -> record from ``results_dir/claims.json`` as ``emc-theory check`` wrote it, or
+    None when there is no such file (the lectures read the toolkit's verdicts from it)."""
+    path = Path(results_dir) / "claims.json"
+    return json.loads(path.read_text())["claims"] if path.exists() else None
+
+
 def package_versions() -> dict:
     """Versions of the packages the evidence depends on (``None`` where not installed)."""
     versions = {"python": platform.python_version()}

@@ -27,13 +27,13 @@
 #   gradient descent is determined by the single quantity $\lambda = \gamma/(1-\beta)^2$.
 
 # %%
-import json
 import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from claims.report import recorded_claims
 from emc_theory import level_betas, minimize
 from emc_theory.baselines import HeavyBall
 from emc_theory.problems import quadratic
@@ -136,13 +136,13 @@ plt.ylabel("$x_2$")
 plt.title(fr"same $\lambda = \gamma/(1-\beta)^2 = {lam}$")
 plt.legend()
 plt.show()
-claims_json = RESULTS / "claims.json"
-if claims_json.exists():
-    dl1 = json.loads(claims_json.read_text())["claims"].get("DL1")
-    if dl1:
-        print(f"DL1: statement {dl1['statement']} ({dl1['statement_reason']})")
-else:
-    print(f"{claims_json} not found: run `emc-theory check` to see the toolkit's verdict on DL1")
+claims = recorded_claims(RESULTS)
+if claims is None:
+    print(f"{RESULTS / 'claims.json'} not found: run `emc-theory check` to see the toolkit's "
+          "verdict on DL1")
+elif claims.get("DL1"):
+    dl1 = claims["DL1"]
+    print(f"DL1: statement {dl1['statement']} ({dl1['statement_reason']})")
 
 # %% [markdown]
 # `HeavyBall` is the PyTorch form $v_t = \beta v_{t-1} + g_t$, $x_{t+1} = x_t - \eta v_t$; since

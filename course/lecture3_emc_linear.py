@@ -30,13 +30,13 @@
 # 3. with diminishing steps, the iteration settles.
 
 # %%
-import json
 import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from claims.report import recorded_claims
 from emc_theory import EMC, cascade_weights, level_betas, minimize
 from emc_theory.problems import huber, logistic_regression, quadratic, smoothed_abs
 from emc_theory.schedules import constant, inv_sqrt
@@ -150,13 +150,13 @@ for ax, (name, problem) in zip(axes, convex_problems.items()):
 axes[0].set_ylabel(r"$\|\nabla f(x_t)\|$")
 axes[0].legend()
 plt.show()
-claims_json = RESULTS / "claims.json"
-if claims_json.exists():
-    t1 = json.loads(claims_json.read_text())["claims"].get("T1")
-    if t1:
-        print(f"T1 statement: {t1['statement']}; proof: {t1['proof']}\n  {t1['proof_reason']}")
-else:
-    print(f"{claims_json} not found: run `emc-theory check` for the toolkit's verdict on T1")
+claims = recorded_claims(RESULTS)
+if claims is None:
+    print(f"{RESULTS / 'claims.json'} not found: run `emc-theory check` for the toolkit's "
+          "verdict on T1")
+elif claims.get("T1"):
+    t1 = claims["T1"]
+    print(f"T1 statement: {t1['statement']}; proof: {t1['proof']}\n  {t1['proof_reason']}")
 
 # %% [markdown]
 # ## Exercises

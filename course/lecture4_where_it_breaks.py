@@ -28,7 +28,6 @@
 # checks have not been run, from a fresh quick check of the claims involved).
 
 # %%
-import json
 import os
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import sympy as sp
 
 from claims.base import CheckConfig
 from claims.registry import replay_counterexample, run_claim
+from claims.report import recorded_claims
 from emc_theory import EMC, cascade_weights, effective_memory, minimize
 from emc_theory.problems import quadratic
 
@@ -136,10 +136,9 @@ for K in (2, 3, 5):
 # must reproduce the recorded outcome.
 
 # %%
-claims_json = RESULTS / "claims.json"
-if claims_json.exists():
-    claims = json.loads(claims_json.read_text())["claims"]
-    source = str(claims_json)
+claims = recorded_claims(RESULTS)
+if claims is not None:
+    source = str(RESULTS / "claims.json")
 else:
     claims = {cid: run_claim(cid, CheckConfig(quick=True)).to_json() for cid in ("P1", "P2")}
     source = "a fresh quick check of P1 and P2"

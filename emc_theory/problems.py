@@ -150,7 +150,7 @@ class SeparableProblem(Problem):
 
     def _grad(self, x):
         if self._matrix is not None:
-            return (x - self.x_star) @ self._matrix
+            return self._value_and_grad(x)[1]
         return self._from_coords(self.weights * self.profile.d1(self._coords(x)))
 
     def _value_and_grad(self, x):

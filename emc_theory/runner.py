@@ -188,7 +188,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
         rows = np.flatnonzero(live)
         status[idx[rows]] = "max_steps"
         final_gap[idx[rows]] = gap[rows]
-        final_gn[idx[rows]] = np.linalg.norm(g[rows], axis=-1)
+        final_gn[idx[rows]] = gn[rows]   # the norm of the last step, computed in the loop
         final_x[idx[rows]] = x[rows]
 
     def shaped(a):

@@ -27,7 +27,7 @@ class Schedule:
 
     ``kind`` is one kind, or one per run (a sequence shaped like ``eta0``): run ``i`` then
     follows ``kind[i]`` with :math:`\eta_0` = ``eta0[i]``, the same arithmetic as a schedule of
-    that single kind."""
+    that single kind (per-run kinds that are all equal are stored as that one kind)."""
 
     eta0: Union[float, np.ndarray]
     kind: Union[str, Sequence[str]] = "constant"
@@ -37,15 +37,18 @@ class Schedule:
             check_choice("schedule kind", self.kind, _DECAYS)
         else:
             kinds = np.asarray(self.kind, dtype=str)
-            for kind in np.unique(kinds):
+            distinct = np.unique(kinds)
+            for kind in distinct:
                 check_choice("schedule kind", str(kind), _DECAYS)
             if kinds.shape != np.shape(self.eta0):
                 raise ValueError(f"per-run schedule kinds must have eta0's shape "
                                  f"{np.shape(self.eta0)}, got {kinds.shape}")
-            object.__setattr__(self, "kind", kinds)
-            names = list(_DECAYS)
-            object.__setattr__(self, "_kind_index",
-                               np.vectorize(names.index, otypes=[int])(kinds))
+            if distinct.size == 1:   # one kind after all: the plain schedule
+                object.__setattr__(self, "kind", str(distinct[0]))
+            else:
+                object.__setattr__(self, "kind", kinds)
+                object.__setattr__(self, "_kind_index",
+                                   np.vectorize(list(_DECAYS).index, otypes=[int])(kinds))
         check_positive("lr (eta0)", self.eta0)
 
     def __call__(self, t: int):

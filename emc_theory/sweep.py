@@ -85,10 +85,6 @@ class Chunk:
             return self.problems[0]
         return StackedProblem(self.problems, self.assignment)
 
-    def schedule(self) -> Schedule:
-        """Per-run step sizes, with one kind or per-run kinds."""
-        uniform = bool(np.all(self.kinds == self.kinds[0]))
-        return Schedule(self.lrs, str(self.kinds[0]) if uniform else self.kinds)
 
     def start_points(self) -> np.ndarray:
         """:math:`x_0 = c + s z_{\\mathrm{seed}}` (or the given points) for every run of the chunk,
@@ -107,7 +103,7 @@ class Chunk:
 def run_chunk(chunk: Chunk) -> dict:
     """Run a chunk with one BLAS thread; final values of each run as arrays, and with
     ``history`` the per-step records (run axis last)."""
-    optimizer = OPTIMIZERS[chunk.optimizer](lr=chunk.schedule(), **chunk.hyper)
+    optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(chunk.lrs, chunk.kinds), **chunk.hyper)
     options = dict(chunk.options)
     options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
     with threadpool_limits(1):
