@@ -22,7 +22,8 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from .schedules import as_schedule, lr_at
-from .validation import check_choice, check_finite_grads, check_in_unit_interval, check_positive
+from .validation import (as_floating, check_choice, check_finite_grads, check_in_unit_interval,
+                         check_positive)
 
 
 class GradientDescentState(NamedTuple):
@@ -97,9 +98,7 @@ class _Baseline:
 
 def _params_array(params) -> np.ndarray:
     """``params`` as an array, keeping a floating dtype (float32 stays float32)."""
-    params = np.asarray(params)
-    if not np.issubdtype(params.dtype, np.floating):
-        params = params.astype(float)
+    params = as_floating(params)
     if params.ndim < 1:
         raise ValueError(
             f"params must have at least one axis (the coordinate axis), got shape {params.shape}")

@@ -21,7 +21,10 @@ Sections:
   single-run ``minimize`` calls, in run-steps per second;
 * ``sweep_profile``: where one step of the largest sweep batch goes: the problem's value and
   gradient, the EMC step per reading (and its entropy pass), one ``np.log`` pass over the
-  batch; the rest of the measured sweep step is the runner's bookkeeping.
+  batch; the rest of the measured sweep step is the runner's bookkeeping;
+* ``reach``: what the sweep-throughput and K-exponent targets would need: the least time of the
+  parts of a sweep step no float64 NumPy step can skip, and the exponent in K of the leanest
+  conceivable step (memory floor per level plus one log pass).
 
 Results go to ``<out>/bench.json`` (the record) and ``<out>/bench.md`` (tables), with the machine,
 its load average before and after, and the targets of issue 7 marked met or missed.
@@ -38,6 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import brentq
 from threadpoolctl import threadpool_limits
 
 from .emc import EMC, READINGS
@@ -241,11 +245,11 @@ def bench_profile(cfg: dict) -> dict:
     rows = g.reshape(1, d)
     tiles = Tiles(1, d, g.dtype)
     box = [EMC(K=5).init(g)]
-    scratch = np.empty(d)
+    magnitudes, scratch = np.abs(g), np.empty(d)
     cases = {"entropy": lambda: row_entropy(rows, "l2", tiles),
              "step_linear": _emc_case(5, "linear", box, g),
              "step_power": _emc_case(5, "power", box, g),
-             "log_pass": lambda: np.log(np.abs(g, out=scratch), out=scratch),
+             "log_pass": lambda: np.log(magnitudes, out=scratch),
              "exp_pass": lambda: np.exp(g, out=scratch)}
     med = {k: float(np.median(v)) for k, v in interleaved(cases, cfg["rounds"]).items()}
     return {"d": d, "K": 5, "dtype": "float64", "seconds": med,
@@ -260,21 +264,31 @@ def bench_profile(cfg: dict) -> dict:
 
 def bench_sweep_profile(cfg: dict, sweep_rows: list) -> dict:
     """The parts of one step of the sweep's largest batch (``(B, d)``, K, float64), interleaved,
-    beside the sweep's measured time per batch step (``B`` / run-steps per second)."""
+    beside the sweep's measured time per batch step (``B`` / run-steps per second): the problem's
+    value and gradient and its bare :math:`d \\times d` product, the EMC step per reading and its
+    entropy pass, one bare ``np.log`` / ``np.exp`` / ``np.power`` (one exponent per run) pass over
+    the batch, and the memory floor of the K buffers (an in-place pass over ``K B d`` floats)."""
     B, d, K = max(cfg["sweep_b"]), cfg["sweep_d"], cfg["sweep_k"]
     problem = quadratic(d, cond=10.0, seed=0)
     x = problem.x_star + np.random.default_rng(3).standard_normal((B, d))
     g = problem.grad(x)
+    hessian = problem.hessian(problem.x_star)
+    magnitudes = np.abs(g)
+    exponents_per_run = np.linspace(1.0, 2.0, B)[:, None]
     tiles = Tiles(B, d, g.dtype)
     scratch = np.empty_like(g)
     cases = {"problem value and gradient": lambda: problem.value_and_grad(x),
+             "the problem's d x d product": lambda: np.matmul(x, hessian, out=scratch),
              "entropy pass": lambda: row_entropy(g, "l2", tiles),
-             "one np.log pass": lambda: np.log(np.abs(g, out=scratch), out=scratch)}
+             "one np.log pass": lambda: np.log(magnitudes, out=scratch),
+             "one np.exp pass": lambda: np.exp(magnitudes, out=scratch),
+             "one np.power pass": lambda: np.power(magnitudes, exponents_per_run, out=scratch),
+             "memory floor of the K buffers": _floor_case(np.ones(K * B * d))}
     for reading in ("power", "linear"):
         cases[f"EMC step ({reading})"] = _emc_case(K, reading, [EMC(K=K).init(g)], g)
     med = {k: float(np.median(v)) for k, v in interleaved(cases, cfg["rounds"]).items()}
     measured = {r["reading"]: B / r["run_steps_per_s"] for r in sweep_rows
-                if r["kind"] == "batched" and r["B"] == B}
+                if r["kind"] == "batched" and r["B"] == B and r["dtype"] == "float64"}
     return {"B": B, "d": d, "K": K, "dtype": "float64", "seconds": med,
             "sweep_step_seconds": measured,
             "target_step_seconds": B / TARGETS["sweep_run_steps_per_s"],
@@ -282,16 +296,62 @@ def bench_sweep_profile(cfg: dict, sweep_rows: list) -> dict:
                              - med[f"EMC step ({reading})"] for reading, step in measured.items()}}
 
 
+def unavoidable_sweep_parts(prof: dict) -> dict:
+    r"""Per reading, the parts of a batch step that no float64 NumPy step can skip, from the
+    measured ``sweep_profile`` (seconds): the problem's bare product, the per-element
+    transcendental passes (the entropy's log; for a power reading also :math:`|m|^e`, the cheaper
+    of a log and an exp pass or one ``np.power`` pass), and the K buffers' memory floor. NumPy
+    runs these as separate passes, so their sum bounds the step from below; ``B`` over it bounds
+    the run-steps per second from above."""
+    sec = prof["seconds"]
+    signed_power = min(sec["one np.log pass"] + sec["one np.exp pass"], sec["one np.power pass"])
+    base = (sec["the problem's d x d product"] + sec["one np.log pass"]
+            + sec["memory floor of the K buffers"])
+    out = {}
+    for reading in prof["sweep_step_seconds"]:
+        least = base + (0.0 if reading == "linear" else signed_power)
+        out[reading] = {"least_step_seconds": least,
+                        "most_run_steps_per_s": prof["B"] / least,
+                        "target_reachable": least <= prof["target_step_seconds"]}
+    return out
+
+
+def k_exponent_reach(k_rows: list, log_pass_seconds: float,
+                     band=TARGETS["exponent_band"]) -> dict:
+    r"""What the K-exponent band asks of a step. The leanest conceivable step costs the memory
+    floor's slope :math:`b_f` per level plus, as its only fixed part, the entropy's one ``np.log``
+    pass over ``d`` (:math:`t = t_{\log} + b_f K`; the floor's own fixed part is left out, which
+    favours the band). Returns that step's fitted exponent over the measured K, and the per-level
+    cost :math:`b^\ast` (and :math:`b^\ast / b_f`) at which a step with that fixed part would
+    reach the band's lower edge (``None`` if the lean step is already inside)."""
+    floor = sorted((r["K"], r["median_s"]) for r in k_rows if r["reading"] == "floor")
+    ks = np.array([k for k, _ in floor], float)
+    slope = affine_fit(ks, [t for _, t in floor])["b"]
+
+    def exponent(per_level: float) -> float:
+        return fitted_exponent(ks, log_pass_seconds + per_level * ks)
+
+    lean = exponent(slope)
+    needed = None
+    if lean < band[0]:
+        needed = float(brentq(lambda b: exponent(b) - band[0], slope, slope * 1e9))
+    return {"K": ks.astype(int).tolist(), "floor_per_level_seconds": slope,
+            "log_pass_seconds": log_pass_seconds, "lean_step_exponent": lean,
+            "per_level_seconds_for_band": needed,
+            "per_level_over_floor_for_band": None if needed is None else needed / slope}
+
+
 def bench_sweep(cfg: dict) -> list:
-    """Run-steps per second of the batched sweep at each B against a loop of single
-    ``minimize`` runs (the ratio), and of a bare loop of single runs without the runner."""
+    """Run-steps per second of the batched sweep at each B (float64, and float32 at the largest
+    B) against a loop of single ``minimize`` runs (the ratio), and of a bare loop of single runs
+    without the runner."""
     d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
     problem = quadratic(d, cond=10.0, seed=0)
     out = []
     for reading in ("power", "linear"):
-        def batched(B, reading=reading):
+        def batched(B, dtype, reading=reading):
             table = sweep([problem], [{"name": "emc", "K": K, "reading": reading}],
-                          np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False)
+                          np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False, dtype=dtype)
             return sum(row["stop_step"] for row in table.rows)
 
         def loop(reading=reading):
@@ -322,17 +382,18 @@ def bench_sweep(cfg: dict) -> list:
             return steps * lrs.size
 
         cases = {"loop": loop, "bare loop": bare_loop}
-        rates = {(kind, 0): [] for kind in cases}
-        rates.update({("batched", B): [] for B in cfg["sweep_b"]})
+        rates = {(kind, 0, "float64"): [] for kind in cases}
+        rates.update({("batched", B, "float64"): [] for B in cfg["sweep_b"]})
+        rates[("batched", max(cfg["sweep_b"]), "float32")] = []
         for _ in range(cfg["sweep_rounds"]):
-            for kind, B in rates:
+            for kind, B, dtype in rates:
                 start = time.perf_counter()
-                run_steps = cases[kind]() if kind in cases else batched(B)
-                rates[(kind, B)].append(run_steps / (time.perf_counter() - start))
-        loop_rates = np.asarray(rates[("loop", 0)])
-        for (kind, B), values in rates.items():
+                run_steps = cases[kind]() if kind in cases else batched(B, dtype)
+                rates[(kind, B, dtype)].append(run_steps / (time.perf_counter() - start))
+        loop_rates = np.asarray(rates[("loop", 0, "float64")])
+        for (kind, B, dtype), values in rates.items():
             entry = {"reading": reading, "kind": kind, "B": B if kind == "batched" else 1,
-                     "d": d, "K": K, "steps": steps,
+                     "dtype": dtype, "d": d, "K": K, "steps": steps,
                      "run_steps_per_s": float(np.median(values))}
             if kind == "batched":
                 entry["over_loop"] = float(np.median(np.asarray(values) / loop_rates))
@@ -369,10 +430,11 @@ def targets(record: dict) -> list:
                         "met": row["ratio"] <= limit})
     for row in record["sweep"]:
         if row["kind"] == "batched" and row["B"] == 10**4:
-            out.append({"target": f"sweep B=1e4, d=50, K=5 ({row['reading']}) >= 1.0M "
-                                  "run-steps/s", "measured": row["run_steps_per_s"],
+            label = f"{row['reading']}, {row['dtype']}"
+            out.append({"target": f"sweep B=1e4, d=50, K=5 ({label}) >= 1.0M run-steps/s",
+                        "measured": row["run_steps_per_s"],
                         "met": row["run_steps_per_s"] >= TARGETS["sweep_run_steps_per_s"]})
-            out.append({"target": f"sweep B=1e4 ({row['reading']}) >= 40x the Python loop",
+            out.append({"target": f"sweep B=1e4 ({label}) >= 40x the Python loop",
                         "measured": row["over_loop"],
                         "met": row["over_loop"] >= TARGETS["sweep_over_loop"]})
     lo, hi = TARGETS["exponent_band"]
@@ -386,6 +448,43 @@ def targets(record: dict) -> list:
     out.append({"target": "exponent of step time in K within 0.85..1.15",
                 "measured": [min(values), max(values)], "met": all(lo <= v <= hi for v in values)})
     return out
+
+
+def reach(record: dict) -> dict:
+    """What the sweep-throughput and K-exponent targets would need, from the measured parts
+    (:func:`unavoidable_sweep_parts`, :func:`k_exponent_reach`)."""
+    prof = record["profile"]
+    if prof["d"] != record["k_series"][0]["d"]:
+        raise ValueError(f"the profile's d ({prof['d']}) must be the K series' d "
+                         f"({record['k_series'][0]['d']})")
+    return {"sweep": unavoidable_sweep_parts(record["sweep_profile"]),
+            "K_exponent": k_exponent_reach(record["k_series"], prof["seconds"]["log_pass"])}
+
+
+def _reach_lines(record: dict) -> list:
+    """Sentences on the two targets' reach (empty for records without a ``reach`` section)."""
+    found = record.get("reach")
+    if not found:
+        return []
+    prof, k = record["sweep_profile"], found["K_exponent"]
+    sweep = "; ".join(
+        f"{reading} {_ms(v['least_step_seconds'])} ms, so at most "
+        f"{v['most_run_steps_per_s']:.3g} run-steps/s"
+        for reading, v in found["sweep"].items())
+    lines = [f"Sweep throughput: the parts of a batch step (B = {prof['B']:.0e}, d = {prof['d']}, "
+             f"K = {prof['K']}, float64) that no NumPy step can skip, each measured as its own "
+             f"pass (the problem's d x d product, the per-element log/exp the reading needs, "
+             f"the K buffers' memory floor), add up to: {sweep}; 1.0M run-steps/s allows "
+             f"{_ms(prof['target_step_seconds'])} ms per batch step."]
+    band = (f"a step with that fixed part would need {_ms(k['per_level_seconds_for_band'])} ms "
+            f"per level, {k['per_level_over_floor_for_band']:.1f}x the floor's, to reach "
+            f"{TARGETS['exponent_band'][0]}" if k["per_level_seconds_for_band"] is not None
+            else "that is inside the band")
+    lines.append(f"Exponent in K: the leanest conceivable step, the memory floor's "
+                 f"{_ms(k['floor_per_level_seconds'])} ms per level plus one `np.log` pass over d "
+                 f"({_ms(k['log_pass_seconds'])} ms) as its only fixed part, has exponent "
+                 f"{k['lean_step_exponent']:.2f} over K in {k['K']}; {band}.")
+    return lines
 
 
 def _ms(seconds: float) -> str:
@@ -458,6 +557,8 @@ def render_readme(record: dict) -> str:
         + (f". The memory floor itself has exponent {in_k['floor']['exponent']:.2f} in K over "
            "the same K" if "floor" in in_k else "")
         + ", so an exponent near 1 would need a step with almost no part independent of K."]
+    for text in _reach_lines(record):
+        lines += ["", text]
     return "\n".join(lines) + "\n"
 
 
@@ -476,6 +577,10 @@ def render_markdown(record: dict) -> str:
     """The record's tables (``bench.md``)."""
     lines = ["## Benchmark (`emc-theory bench`)", "", _header(record), "",
              "### Targets (issue 7)", "", *_targets_table(record)]
+    reach_lines = _reach_lines(record)
+    if reach_lines:
+        lines += ["", "### What the missed targets would need", ""]
+        lines += [line for text in reach_lines for line in (text, "")][:-1]
     lines += ["", "### One step against the memory floor",
               "", "Milliseconds per step (median); in brackets the median paired ratio to the "
               "floor, an in-place pass over the (2K+3)d floats of the step.", "",
@@ -503,14 +608,14 @@ def render_markdown(record: dict) -> str:
     lines += ["", f"One `np.log` pass: {ns['log_pass']:.2f} ns/element, one `np.exp` pass: "
               f"{ns['exp_pass']:.2f} ns/element; power step {ns['step_power']:.2f} ns/element.",
               "", "### Batched sweep against a Python loop of runs", "",
-              "| reading | runs B | d | K | steps | run-steps/s | x loop |",
-              "|---|---|---|---|---|---|---|"]
+              "| reading | runs B | dtype | d | K | steps | run-steps/s | x loop |",
+              "|---|---|---|---|---|---|---|---|"]
     for r in record["sweep"]:
         label = {"loop": "loop of single runs", "bare loop": "bare loop (no runner)"}.get(
             r["kind"], str(r["B"]))
         over = f"{r['over_loop']:.1f}" if "over_loop" in r else ""
-        lines.append(f"| {r['reading']} | {label} | {r['d']} | {r['K']} | {r['steps']} | "
-                     f"{r['run_steps_per_s']:.3g} | {over} |")
+        lines.append(f"| {r['reading']} | {label} | {r['dtype']} | {r['d']} | "
+                     f"{r['K']} | {r['steps']} | {r['run_steps_per_s']:.3g} | {over} |")
     prof = record.get("sweep_profile")
     if prof:
         lines += ["", f"### Where a sweep step goes (B = {prof['B']:.0e}, d = {prof['d']}, "
@@ -570,6 +675,7 @@ def main(argv=None) -> int:
         record["sweep"] = bench_sweep(cfg)
         record["sweep_profile"] = bench_sweep_profile(cfg, record["sweep"])
         record["torch_matches_numpy"] = torch_matches_numpy(torch) if torch else None
+    record["reach"] = reach(record)
     record["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     record["targets"] = targets(record)
     out = Path(args.out)

@@ -36,7 +36,8 @@ from .cascade import (effective_memory, entropy_power, level_betas, level_lambda
                       softmax_weights)
 from .entropy import ENTROPY_KINDS, Tiles, check_dimension, row_entropy
 from .schedules import as_schedule, lr_at
-from .validation import check_choice, check_finite_grads, check_int, check_positive
+from .validation import (as_floating, check_choice, check_finite_grads, check_int,
+                         check_positive)
 
 READINGS = ("power", "root", "linear")
 
@@ -150,12 +151,11 @@ class EMC:
 
     def init(self, params) -> EMCState:
         """Zero buffers :math:`m^{(k)}_0 = 0` of shape ``(K, *params.shape)``."""
-        params = np.asarray(params)
+        params = as_floating(params)
         if params.ndim == 0:
             raise ValueError("params must have at least one axis (the dimension d)")
         check_dimension(params.shape[-1])
-        dtype = params.dtype if np.issubdtype(params.dtype, np.floating) else np.float64
-        return EMCState(0, np.zeros((self.K,) + params.shape, dtype=dtype))
+        return EMCState(0, np.zeros((self.K,) + params.shape, dtype=params.dtype))
 
     def update(self, grads, state: EMCState, params=None, *, inplace: bool = False):
         """Return ``(updates, new_state)``; with ``inplace`` the buffers of ``state`` are reused.

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .validation import check_choice
+from .validation import as_floating, check_choice
 
 ENTROPY_KINDS = ("l2", "l1")
 ZERO_GRADIENT_RULE = "g = 0: p taken uniform, H = log d, normalised entropy 1"
@@ -126,11 +126,10 @@ def _rescaled_entropy(g: np.ndarray, kind: str, log_d: float, on_nonfinite) -> n
 
 
 def _as_rows(g) -> np.ndarray:
-    g = np.asarray(g)
+    g = as_floating(g)
     if g.ndim == 0:
         raise ValueError("g must have at least one axis (the dimension d)")
-    dtype = g.dtype if np.issubdtype(g.dtype, np.floating) else np.float64
-    return np.ascontiguousarray(g, dtype=dtype).reshape(-1, g.shape[-1])
+    return np.ascontiguousarray(g).reshape(-1, g.shape[-1])
 
 
 def gradient_weights(g: np.ndarray, kind: str = "l2") -> np.ndarray:

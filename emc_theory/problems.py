@@ -25,6 +25,7 @@ Every problem evaluates ``value``/``grad`` batched over leading axes (``x`` of s
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -32,7 +33,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.special import expit, logsumexp, softmax
 
-from .validation import check_choice, check_int, check_positive
+from .validation import as_floating, check_choice, check_int, check_positive
 
 NEWTON_GRAD_TOL = 1e-12
 r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \max(1, \|A\|_2)`."""
@@ -58,34 +59,57 @@ class Problem:
             x_star.setflags(write=False)
         self.x_star, self.f_star, self.x_star_source = x_star, f_star, source
 
-    def _check_x(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+    def _check_x(self, x) -> tuple:
+        """``x`` as a floating array of shape ``(..., d)`` and the problem in its dtype."""
+        x = as_floating(x)
         if x.ndim == 0 or x.shape[-1] != self.d:
             raise ValueError(f"x must have shape (..., {self.d}) (last axis = d = {self.d}) for "
                              f"problem {self.name!r}, got shape {x.shape}")
-        return x
+        return x, self.in_dtype(x.dtype)
+
+    def in_dtype(self, dtype) -> "Problem":
+        r"""This problem with its array constants (:math:`x^\star`, matrices, weights, data) in
+        ``dtype``, so a float32 ``x`` is evaluated in float32 (cached; float64 gives the problem
+        itself). The stated constants ``L``, ``mu`` and ``f_star`` are those of the float64
+        problem."""
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            return self
+        twins = self.__dict__.setdefault("_twins", {})
+        if dtype not in twins:
+            twin = copy.copy(self)
+            for name, value in vars(self).items():
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                    setattr(twin, name, value.astype(dtype))
+            twin._twins = {dtype: twin}
+            twins[dtype] = twin
+        return twins[dtype]
 
     def value(self, x) -> np.ndarray:
-        """:math:`f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(...)``."""
-        return self._value(self._check_x(x))
+        """:math:`f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(...)``, in ``x``'s
+        floating dtype (float64 for others)."""
+        x, problem = self._check_x(x)
+        return problem._value(x)
 
     def grad(self, x) -> np.ndarray:
         r""":math:`\nabla f(x)` for ``x`` of shape ``(..., d)``; returns shape ``(..., d)``."""
-        return self._grad(self._check_x(x))
+        x, problem = self._check_x(x)
+        return problem._grad(x)
 
     def value_and_grad(self, x) -> tuple:
         r"""``(value(x), grad(x))``, sharing the work both need (the runner's hot path)."""
-        return self._value_and_grad(self._check_x(x))
+        x, problem = self._check_x(x)
+        return problem._value_and_grad(x)
 
     def _value_and_grad(self, x):
         return self._value(x), self._grad(x)
 
     def hessian(self, x) -> np.ndarray:
         r""":math:`\nabla^2 f(x)` at one point ``x`` of shape ``(d,)``; returns ``(d, d)``."""
-        x = self._check_x(x)
+        x, problem = self._check_x(x)
         if x.ndim != 1:
             raise ValueError(f"hessian takes one point x of shape ({self.d},), got {x.shape}")
-        return self._hessian(x)
+        return problem._hessian(x)
 
     def describe(self) -> dict:
         """JSON-serialisable record: ``name`` and ``params`` rebuild the problem
@@ -519,7 +543,7 @@ class StackedProblem:
 
     def value_and_grad(self, x):
         """Per-row ``(value, grad)`` of ``x`` of shape ``(B, d)``, each row by its problem."""
-        x = np.asarray(x, dtype=float)
+        x = as_floating(x)
         if x.shape != (self.assignment.size, self.d):
             raise ValueError(f"x must have shape ({self.assignment.size}, {self.d}) (one row per "
                              f"stacked run), got {x.shape}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from .records import json_ready
 from .schedules import Schedule
-from .validation import check_int, check_positive
+from .validation import as_floating, check_int, check_positive
 
 STATUSES = ("converged", "max_steps", "diverged", "non-finite")
 _RUNNING = ""
@@ -91,12 +91,15 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
              diagnostics: bool = False) -> Trajectory:
     """Run ``optimizer`` on ``problem`` from ``x0`` (shape ``(d,)`` or ``(B, d)``) for ``steps``.
 
+    The iterates keep ``x0``'s floating dtype: a float32 ``x0`` runs in float32 end to end (the
+    problem, the optimizer state and the updates), with gaps and norms recorded as float64.
+
     ``history=False`` keeps only final values (for large sweeps). ``diagnostics`` records the
     optimizer's per-step diagnostics (EMC: entropy, weights, gamma, effective memory).
     """
     steps = check_int("steps", steps, 1)
     check_positive("divergence_factor", divergence_factor)
-    x0 = np.asarray(x0, dtype=float)
+    x0 = as_floating(x0)
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape ({problem.d},) or (B, {problem.d}) for this "
                          f"problem, got {x0.shape}")

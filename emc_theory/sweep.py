@@ -32,6 +32,9 @@ scheduler address, a ``Client``, or a cluster such as ``LocalCluster``. Chunks a
 process and each runs with one BLAS thread, so the table is identical. (A different
 ``chunk_runs`` changes the batch sizes of the problems' BLAS products, hence possibly the last
 bits of the iterates, never the chunking itself: it depends on the grid and ``chunk_runs`` only.)
+
+Runs compute in float64, or with ``dtype="float32"`` in float32 end to end (problem, optimizer
+state, updates); ``emc-theory bench`` measures both.
 """
 from __future__ import annotations
 
@@ -55,9 +58,10 @@ RUN_COLUMNS = ("run", "problem", "d", "optimizer")
 GRID_COLUMNS = ("schedule", "lr", "start", "start_scale", "seed")
 RESULT_COLUMNS = ("status", "stop_step", "final_gap", "final_grad_norm")
 LR_UNITS = ("absolute", "1/L")
+DTYPES = ("float64", "float32")
 MEMORY_BUDGET = 1 << 28
-r"""Bytes a chunk may use, estimated as :math:`8 d (K + 12)` per run (``K`` buffers plus the
-runner's and the problem's vectors): the default ``chunk_runs``."""
+r"""Bytes a chunk may use, estimated as :math:`s d (K + 12)` per run for floats of :math:`s`
+bytes (``K`` buffers plus the runner's and the problem's vectors): the default ``chunk_runs``."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Chunk:
     steps: int
     options: dict
     given_starts: Optional[np.ndarray] = None
+    dtype: str = "float64"
 
     def problem(self):
         """The chunk's problem: the one problem, or the stack of its problems."""
@@ -88,16 +93,16 @@ class Chunk:
 
     def start_points(self) -> np.ndarray:
         """:math:`x_0 = c + s z_{\\mathrm{seed}}` (or the given points) for every run of the chunk,
-        shape ``(B, d)``."""
+        shape ``(B, d)``, computed in float64 and then given the chunk's ``dtype``."""
         if self.given_starts is not None:
-            return self.given_starts
+            return self.given_starts.astype(self.dtype, copy=False)
         d = self.problems[0].d
         centers = np.stack([np.zeros(d) if p.x_star is None else p.x_star
                             for p in self.problems])[self.assignment]
         draws = {int(s): np.random.default_rng(int(s)).standard_normal(d)
                  for s in np.unique(self.seeds)}
         z = np.stack([draws[int(s)] for s in self.seeds])
-        return centers + self.start_scales[:, None] * z
+        return (centers + self.start_scales[:, None] * z).astype(self.dtype, copy=False)
 
 
 def run_chunk(chunk: Chunk) -> dict:
@@ -221,10 +226,11 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
          schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
          steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
          divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
-         history: bool = False, diagnostics: bool = False):
+         history: bool = False, diagnostics: bool = False, dtype: str = "float64"):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
     lrs = np.asarray(check_positive("lrs", lrs), dtype=float).ravel()
     check_choice("lr_unit", lr_unit, LR_UNITS)
+    check_choice("dtype", dtype, DTYPES)
     seeds = [check_int("seed", s, 0) for s in seeds]
     scales = np.asarray(start_scales, dtype=float).ravel()
     if scales.size == 0 or not np.all(np.isfinite(scales) & (scales >= 0)):
@@ -278,7 +284,7 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
     chunks = []
     for key, members in groups.items():
         name, hyper = configs[key[0]]
-        per_run = 8 * key[1] * (hyper.get("K", 1) + 12)
+        per_run = np.dtype(dtype).itemsize * key[1] * (hyper.get("K", 1) + 12)
         size = chunk_runs or max(1, MEMORY_BUDGET // per_run)
         for first in range(0, len(members), size):
             part = members[first:first + size]
@@ -293,9 +299,9 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
                 seeds=np.array([run.seed for run in part], dtype=np.int64),
                 rows=np.array([run.row for run in part]), steps=steps, options=options,
                 given_starts=(None if start_points is None
-                              else np.stack([run.point for run in part]))))
+                              else np.stack([run.point for run in part])), dtype=dtype))
     conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
-                  "lr_unit": lr_unit,
+                  "lr_unit": lr_unit, "dtype": dtype,
                   **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
                      else {"start_points": "given"}),
                   "optimizers": [{"name": n, **{k: json_ready(v) for k, v in h.items()}}
@@ -343,8 +349,8 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
           schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
           steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
           divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
-          history: bool = False, diagnostics: bool = False, scheduler=None,
-          progress: bool = True, out=None) -> SweepResult:
+          history: bool = False, diagnostics: bool = False, dtype: str = "float64",
+          scheduler=None, progress: bool = True, out=None) -> SweepResult:
     """Run the grid (module docstring) and return its table; ``out`` also saves it (JSON lines).
 
     ``problems``: a list of problems or a ``{label: problem}`` mapping (any of
@@ -359,6 +365,10 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
     ``tol``, ``gap_tol``, ``divergence_factor``: as in :func:`~emc_theory.runner.minimize`;
     ``chunk_runs``: runs per array program at most (default from :data:`MEMORY_BUDGET`);
     ``history`` / ``diagnostics``: keep per-step records (:class:`SweepResult`);
+    ``dtype``: ``"float64"`` or ``"float32"``, the iterates' dtype (start points are computed in
+    float64 and then rounded; results are recorded in float64, and a float32 run's gap
+    :math:`f(x_t) - f^\\star` comes from a float32 value of :math:`f`, exact to about
+    :math:`10^{-7} |f(x_t)|`);
     ``scheduler``: run on Dask (module docstring).
     """
     from tqdm.auto import tqdm
@@ -367,7 +377,7 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
         problems, optimizers, lrs, lr_unit=lr_unit, schedules=schedules, seeds=seeds,
         start_scales=start_scales, start_points=start_points, steps=steps, tol=tol,
         gap_tol=gap_tol, divergence_factor=divergence_factor, chunk_runs=chunk_runs,
-        history=history, diagnostics=diagnostics)
+        history=history, diagnostics=diagnostics, dtype=dtype)
     histories = {} if history else None
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):

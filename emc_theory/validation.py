@@ -10,6 +10,13 @@ class NonFiniteGradientError(ValueError):
     """Raised when a gradient handed to an optimizer holds NaN or Inf."""
 
 
+def as_floating(value) -> np.ndarray:
+    """``value`` as an array of a floating dtype: a floating dtype is kept (float32 stays
+    float32), any other becomes float64."""
+    arr = np.asarray(value)
+    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float)
+
+
 def check_int(name: str, value, minimum: int) -> int:
     """Return ``value`` as an int, or raise naming ``name`` and the range ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

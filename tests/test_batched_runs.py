@@ -87,3 +87,34 @@ def test_per_run_tolerance_shape_is_checked():
         minimize(EMC(K=2, lr=0.1), problem, np.zeros((4, 3)), 5, tol=np.ones(3))
     with pytest.raises(ValueError, match="gap_tol must be finite and > 0"):
         minimize(EMC(K=2, lr=0.1), problem, np.zeros((4, 3)), 5, gap_tol=np.array([1, 1, 0, 1]))
+
+
+def test_float32_run_stays_float32_and_follows_the_closed_form():
+    """Gradient descent on a quadratic from float32 start points: the iterates stay float32 and
+    the gap follows :math:`\\tfrac12 s_t^\\top H s_t`, :math:`s_t = (I - \\eta H)^t s_0`, computed
+    in float64 from the eigendecomposition, to float32 accuracy."""
+    from emc_theory.baselines import GradientDescent
+
+    problem = quadratic(6, 10.0, seed=4)
+    H = problem.hessian(problem.x_star)
+    eigenvalues, Q = np.linalg.eigh(H)
+    x0 = (problem.x_star + np.random.default_rng(2).standard_normal((3, 6))).astype(np.float32)
+    lr, steps = 1.0 / problem.L, 40
+    run = minimize(GradientDescent(lr=lr), problem, x0, steps)
+    assert run.params.dtype == np.float32
+    s0 = (x0.astype(np.float64) - problem.x_star) @ Q
+    st = s0 * (1 - lr * eigenvalues) ** steps
+    expected = 0.5 * np.sum(eigenvalues * st**2, axis=-1)
+    np.testing.assert_allclose(run.final_gap, expected, rtol=1e-3)
+
+
+def test_float32_emc_run_agrees_with_float64():
+    problem = logistic_regression(n=40, d=8, seed=3)
+    x0 = np.random.default_rng(5).standard_normal((4, 8)).astype(np.float32)
+    runs = {dtype: minimize(EMC(K=3, lr=0.5, reading="power"), problem, x0.astype(dtype), 60)
+            for dtype in (np.float32, np.float64)}
+    assert runs[np.float32].params.dtype == np.float32
+    np.testing.assert_allclose(runs[np.float32].params, runs[np.float64].params, rtol=1e-3,
+                               atol=1e-4)
+    np.testing.assert_allclose(runs[np.float32].final_gap, runs[np.float64].final_gap, rtol=1e-2,
+                               atol=1e-6)

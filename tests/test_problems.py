@@ -354,3 +354,22 @@ def test_wrong_x_shape_raises_naming_x_and_d(case):
             p.grad(bad)
     with pytest.raises(ValueError, match=rf"\bx\b.*\b{p.d}\b"):
         p.hessian(np.zeros((2, p.d)))
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_float32_points_are_evaluated_in_float32(case):
+    """A float32 x is evaluated in float32 (value, gradient, dtype-cast constants); it agrees with
+    the float64 evaluation of the same (float32-representable) point to float32 rounding, with
+    an error bound scaled by the terms' magnitude (values cancel against f at the minimum)."""
+    p = PROBLEMS[case]
+    x32 = sample_points(p, 5).astype(np.float32)
+    f32, g32 = p.value_and_grad(x32)
+    f64, g64 = p.value_and_grad(x32.astype(np.float64))
+    assert f32.dtype == g32.dtype == np.float32 and p.value(x32).dtype == np.float32
+    eps = np.finfo(np.float32).eps
+    scale = 1.0 + np.abs(f64) + np.abs(x32).max(axis=-1) * np.abs(g64).max(axis=-1)
+    assert np.all(np.abs(f32 - f64) <= 64 * eps * scale)
+    assert np.all(np.abs(g32 - g64).max(axis=-1)
+                  <= 64 * eps * (1.0 + p.L * (np.abs(x32).max(axis=-1) + 1.0)))
+    assert p.in_dtype(np.float64) is p and p.in_dtype("float32") is p.in_dtype(np.float32)
+    assert p.x_star is None or p.x_star.dtype == np.float64   # the problem itself is unchanged

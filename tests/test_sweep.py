@@ -160,7 +160,7 @@ def test_without_dask_a_scheduler_gives_a_clear_error(monkeypatch):
     ({"optimizers": [{"name": "emc", "K": 0}]}, "K"), ({"chunk_runs": 0}, "chunk_runs"),
     ({"start_scales": (-1.0,)}, "start_scales"), ({"seeds": (-2,)}, "seed"),
     ({"steps": 0}, "steps"), ({"optimizers": [{"name": "gd", "lr": 0.1}]}, "lr"),
-    ({"scheduler": 42}, "scheduler"),
+    ({"scheduler": 42}, "scheduler"), ({"dtype": "float16"}, "dtype"),
 ])
 def test_bad_arguments_name_the_parameter(change, name):
     kwargs = dict(GRID, optimizers=OPTIMIZERS_GRID, progress=False)
@@ -237,3 +237,22 @@ def test_step_sizes_in_units_of_one_over_L():
         assert (alone["status"], alone["stop_step"]) == (row["status"], row["stop_step"])
     with pytest.raises(ValueError, match="lr_unit"):
         sweep(PROBLEMS, [{"name": "gd"}], [0.5], lr_unit="L", steps=3, progress=False)
+
+
+def test_float32_sweep_runs_in_float32_and_agrees_with_float64():
+    """The same grid in float32: the chunks' start points are float32 (the runner keeps that
+    dtype, tested in test_batched_runs), and runs that reach the step budget in both have gaps
+    within float32 accuracy of the float64 ones."""
+    grid = dict(GRID, lrs=[0.01, 0.3], tol=None, steps=40)
+    tables = {dtype: sweep(PROBLEMS, [{"name": "emc", "K": 3, "reading": "linear"}],
+                           progress=False, dtype=dtype, **grid)
+              for dtype in ("float64", "float32")}
+    assert tables["float32"].conditions["dtype"] == "float32"
+    _, _, chunks, _ = plan(PROBLEMS, [{"name": "emc", "K": 3}], dtype="float32", **grid)
+    assert all(chunk.start_points().dtype == np.float32 for chunk in chunks)
+    same = 0
+    for row32, row64 in zip(tables["float32"].rows, tables["float64"].rows):
+        if row32["status"] == row64["status"] == "max_steps":
+            same += 1
+            assert row32["final_gap"] == pytest.approx(row64["final_gap"], rel=1e-3, abs=1e-6)
+    assert same >= len(tables["float64"].rows) // 2
