@@ -621,7 +621,10 @@ def render_markdown(record: dict) -> str:
         lines += ["", f"### Where a sweep step goes (B = {prof['B']:.0e}, d = {prof['d']}, "
                       f"K = {prof['K']}, float64)", "",
                   f"Milliseconds per step of the whole batch; the target of 1.0M run-steps/s "
-                  f"allows {_ms(prof['target_step_seconds'])} ms.", "",
+                  f"allows {_ms(prof['target_step_seconds'])} ms. The parts are timed together "
+                  f"(interleaved), the sweep in its own section: the rest is the difference of "
+                  f"the two, and the machine's drift between sections (up to tens of percent) "
+                  f"can make it negative.", "",
                   "| part | ms per batch step |", "|---|---|"]
         lines += [f"| {k} | {_ms(v)} |" for k, v in prof["seconds"].items()]
         for reading, step in prof["sweep_step_seconds"].items():
