@@ -480,10 +480,14 @@ def _reach_lines(record: dict) -> list:
             f"per level, {k['per_level_over_floor_for_band']:.1f}x the floor's, to reach "
             f"{TARGETS['exponent_band'][0]}" if k["per_level_seconds_for_band"] is not None
             else "that is inside the band")
+    per_level = [v["affine"]["b"] / k["floor_per_level_seconds"]
+                 for r, v in record["exponents"]["in_K"].items() if r != "floor"]
     lines.append(f"Exponent in K: the leanest conceivable step, the memory floor's "
                  f"{_ms(k['floor_per_level_seconds'])} ms per level plus one `np.log` pass over d "
                  f"({_ms(k['log_pass_seconds'])} ms) as its only fixed part, has exponent "
-                 f"{k['lean_step_exponent']:.2f} over K in {k['K']}; {band}.")
+                 f"{k['lean_step_exponent']:.2f} over K in {k['K']}; {band}. The EMC steps "
+                 f"measured cost {min(per_level):.2f}x to {max(per_level):.2f}x the floor's per "
+                 f"level.")
     return lines
 
 
