@@ -462,10 +462,8 @@ def reach(record: dict) -> dict:
 
 
 def _reach_lines(record: dict) -> list:
-    """Sentences on the two targets' reach (empty for records without a ``reach`` section)."""
-    found = record.get("reach")
-    if not found:
-        return []
+    """Sentences on the two targets' reach (the record's ``reach`` section)."""
+    found = record["reach"]
     prof, k = record["sweep_profile"], found["K_exponent"]
     sweep = "; ".join(
         f"{reading} {_ms(v['least_step_seconds'])} ms, so at most "
@@ -581,10 +579,9 @@ def render_markdown(record: dict) -> str:
     """The record's tables (``bench.md``)."""
     lines = ["## Benchmark (`emc-theory bench`)", "", _header(record), "",
              "### Targets (issue 7)", "", *_targets_table(record)]
-    reach_lines = _reach_lines(record)
-    if reach_lines:
-        lines += ["", "### What the missed targets would need", ""]
-        lines += [line for text in reach_lines for line in (text, "")][:-1]
+    lines += ["", "### What the missed targets would need"]
+    for text in _reach_lines(record):
+        lines += ["", text]
     lines += ["", "### One step against the memory floor",
               "", "Milliseconds per step (median); in brackets the median paired ratio to the "
               "floor, an in-place pass over the (2K+3)d floats of the step.", "",
