@@ -4,14 +4,16 @@ r"""DL2 (Papazov, Pesme & Flammarion): small :math:`\lambda` recovers sparser so
 Claim (abstract of seed ``002``): training a 2-layer diagonal linear network in an
 overparametrised regression, the recovered solution is characterised by an implicit
 regularisation problem, and small values of :math:`\lambda = \gamma/(1-\beta)^2` help to recover
-sparse solutions. The seed gives only the abstract: ``PROOF = None``.
+sparse solutions. The seed gives only the abstract; the paper's proof ("we then prove") is not in
+it (proof status ``not_in_source``).
 
-What we check (network, data and initialisation of :mod:`claims.dl_common`:
+What we check (network, data and initialisation of :mod:`claims.support.dl_common`:
 :math:`\beta = u\odot u - v\odot v`, :math:`u_0 = v_0 = \alpha\mathbf{1}`, n = 20, d = 40,
 3-sparse :math:`\beta^\star`): heavy ball at momentum 0.9 with :math:`\gamma = \lambda(1-\beta)^2`
 for :math:`\lambda` on a log grid, one array program, each run to :math:`F < 10^{-10}`; then the
-Spearman rank correlations :math:`\rho_1` of :math:`\|\beta_\infty\|_1` and :math:`\rho_2` of
-:math:`\|\beta_\infty - \beta^\star\|_2` with :math:`\lambda`.
+Spearman rank correlations (``scipy.stats.spearmanr``) :math:`\rho_1` of
+:math:`\|\beta_\infty\|_1` and :math:`\rho_2` of :math:`\|\beta_\infty - \beta^\star\|_2` with
+:math:`\lambda`.
 
 EMC (evidence only, not part of the rule): the ``"linear"`` reading with K levels is a mixture of
 heavy balls with :math:`\lambda_k = \eta/(1-\beta_k) = \eta 2^k` (the spec's
@@ -33,28 +35,64 @@ exactly one of the two reaches 0.9 (the condition names which: "l1 grows" or "er
 *fails* if both are below ``RHO_FAILS`` = 0.5; else *undecided*. A decrease of
 :math:`\|\beta_\infty\|_1` between neighbouring :math:`\lambda`s is a counterexample to strict
 monotonicity. Proof: *none*.
+
+The subject (``config.subject``) is a :class:`SparsityPath`: the optimizer and the initialisation
+scale a knob :math:`\lambda` sets, run and judged the same way (the gradient-flow, effective-scale
+and EMC evidence is about the paper's runs and is left undetermined for another subject).
+Controls, each verdict known from the gradient-flow theory of Woodworth et al. (2020): gradient
+descent with a small step (``GF_STEP``, close to gradient flow) from :math:`u_0 = v_0 =
+\alpha\mathbf{1}` converges to the hyperbolic-entropy solution of scale :math:`\alpha`, which
+moves from the minimum-:math:`\ell_1` interpolator (:math:`\alpha \to 0`; here
+:math:`\beta^\star`) towards the minimum-:math:`\ell_2` one as :math:`\alpha` grows, so both
+the :math:`\ell_1` norm and the error grow with :math:`\alpha`. With
+:math:`\alpha = 0.1\sqrt{\lambda}` small :math:`\lambda` recovers sparser solutions: *holds*; with
+:math:`\alpha = 0.2/\sqrt{\lambda}` larger :math:`\lambda` does: *fails*.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Optional
+
 import numpy as np
+from scipy.stats import spearmanr
 
+from emc_theory.baselines import HeavyBall
 from emc_theory.emc import EMC
+from emc_theory.validation import check_choice
 
-from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict
-from .dl_common import (dln_beta, effective_alpha, emc_level_lambdas, heavy_ball_for_lambdas,
-                        hyperbolic_entropy_solution, problem_from_description, rank_correlation,
-                        run_dln, sparse_regression)
+from .support.base import (
+    CheckConfig,
+    Claim,
+    Control,
+    Counterexample,
+    Evidence,
+    Gathered,
+    Proof,
+    Source,
+    Verdict,
+)
+from .support.dl_common import (
+    dln_beta,
+    effective_alpha,
+    emc_level_lambdas,
+    heavy_ball_for_lambdas,
+    hyperbolic_entropy_solution,
+    problem_from_description,
+    run_dln,
+    sparse_regression,
+)
 
 ID = "DL2"
 TITLE = "Small lambda recovers sparser DLN solutions"
 WHERE = "abstract (implicit regularisation of the 2-layer DLN)"
-SOURCE = ("002_b6e316ebb5bc5295.txt (Papazov, Pesme & Flammarion, Leveraging continuous time to "
-          "understand momentum when training diagonal linear networks)")
+SOURCE = Source("002_b6e316ebb5bc5295.txt", "Leveraging continuous time to understand momentum "
+                "when training diagonal linear networks", "Papazov, Pesme & Flammarion", WHERE)
 STATEMENT = ("When training a 2-layer diagonal linear network in an overparametrised regression "
              "setting, we characterise the recovered solution through an implicit "
              "regularisation problem. We then prove that small values of lambda help to recover "
              "sparse solutions.")
-PROOF = None
+PROOF = Proof(status="not_in_source")
 
 ALPHA = 0.1
 MOMENTUM = 0.9
@@ -66,6 +104,9 @@ EMC_ETAS = {False: (0.15, 0.3, 0.6), True: (0.6,)}
 EMC_READING = "linear"
 RHO_HOLDS = 0.9
 RHO_FAILS = 0.5
+GF_STEP = 0.05
+"""Step of the gradient-descent controls (stable on this problem; their solutions are within 1% of
+the gradient-flow limit in l1)."""
 
 
 def solve_for_lambdas(problem, lambdas, alpha=ALPHA, momentum=MOMENTUM):
@@ -124,46 +165,91 @@ def emc_comparison(problem, lambdas, hb_solutions, etas) -> dict:
     return {"rows": rows, "curve_spread": curve_spread}
 
 
-def gather(config: CheckConfig) -> Findings:
-    problem = sparse_regression(seed=config.seed)
-    lambdas = np.array(LAMBDAS[config.quick])
-    run = solve_for_lambdas(problem, lambdas)
-    solutions = dln_beta(run.w)
+@dataclass(frozen=True)
+class SparsityPath:
+    """The subject of DL2: what a knob ``lambda`` sets: ``optimizer(lambdas)`` (per-run lr of
+    shape ``(len(lambdas),)``) and the initialisation scale ``alpha(lambdas)`` (a scalar or one
+    per run); ``name`` keys it in counterexample records."""
+
+    name: str
+    description: str
+    optimizer: Callable
+    alpha: Callable
+
+
+def _gradient_descent(lambdas):
+    return HeavyBall(lr=np.full(len(lambdas), GF_STEP), beta=0.0)
+
+
+PAPER_PATH = SparsityPath(
+    "heavy_ball", f"heavy ball, momentum {MOMENTUM}, gamma = lambda (1-beta)^2, alpha = {ALPHA}",
+    lambda lambdas: heavy_ball_for_lambdas(lambdas, MOMENTUM), lambda lambdas: ALPHA)
+PATHS = {path.name: path for path in (
+    PAPER_PATH,
+    SparsityPath("gd_alpha_grows", f"gradient descent (step {GF_STEP}), alpha = 0.1 sqrt(lambda)",
+                 _gradient_descent, lambda lambdas: 0.1 * np.sqrt(lambdas)),
+    SparsityPath("gd_alpha_shrinks",
+                 f"gradient descent (step {GF_STEP}), alpha = 0.2 / sqrt(lambda)",
+                 _gradient_descent, lambda lambdas: 0.2 / np.sqrt(lambdas)),
+)}
+
+
+def solve_path(path: SparsityPath, problem, lambdas):
+    """The runs of ``path`` to ``TOL`` for each lambda (one array program)."""
+    lambdas = np.asarray(lambdas, dtype=float)
+    return run_dln(path.optimizer(lambdas), problem, path.alpha(lambdas), lambdas.size,
+                   MAX_STEPS, tol=TOL)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rule of DL2 reads (``None``: not established; the gradient-flow, effective-scale
+    and EMC facts are about the paper's runs and are ``None`` for another subject)."""
+
+    all_converged: Optional[bool]
+    spearman_l1: Optional[float]
+    spearman_error: Optional[float]
+    l1_relative_increase: Optional[float]
+    gf_limit_l1: Optional[float]
+    gf_limit_sparser_than_all: Optional[bool]
+    spearman_distance_to_gf_limit: Optional[float]
+    spearman_effective_alpha: Optional[float]
+    emc_converged: Optional[bool]
+    emc_inside_grid: Optional[bool]
+    emc_max_log_gap_level_1: Optional[float]
+    emc_max_log_gap_level_3: Optional[float]
+    emc_max_log_gap_arithmetic_mean: Optional[float]
+    emc_max_log_gap_harmonic_mean: Optional[float]
+
+
+_PAPER_FACTS = ("gf_limit_l1", "gf_limit_sparser_than_all", "spearman_distance_to_gf_limit",
+                "spearman_effective_alpha", "emc_converged", "emc_inside_grid",
+                "emc_max_log_gap_level_1", f"emc_max_log_gap_level_{EMC_K}",
+                "emc_max_log_gap_arithmetic_mean", "emc_max_log_gap_harmonic_mean")
+
+
+def _paper_evidence(problem, lambdas, solutions, quick: bool) -> tuple:
+    """Facts and evidence about the paper's runs: the gradient-flow limit, the best scalar
+    effective scale, and EMC against the heavy-ball curve."""
     l1 = np.abs(solutions).sum(axis=1)
-    error = np.linalg.norm(solutions - problem.beta_star, axis=1)
-    support = (np.abs(solutions) > 1e-2 * np.abs(solutions).max(axis=1, keepdims=True)).sum(1)
-    converged = bool(np.all(run.status == "converged"))
-    rho_l1 = rank_correlation(lambdas, l1)
-    rho_error = rank_correlation(lambdas, error)
     limit = hyperbolic_entropy_solution(problem, ALPHA)
     to_limit = np.linalg.norm(solutions - limit, axis=1)
     fits = np.array([effective_alpha(problem, s) for s in solutions])
-    emc = emc_comparison(problem, lambdas, solutions, EMC_ETAS[config.quick])
-    facts = {"all_converged": converged, "spearman_l1": rho_l1, "spearman_error": rho_error,
-             "l1_relative_increase": float(l1[-1] / l1[0] - 1),
-             "gf_limit_l1": float(np.abs(limit).sum()),
+    emc = emc_comparison(problem, lambdas, solutions, EMC_ETAS[quick])
+    facts = {"gf_limit_l1": float(np.abs(limit).sum()),
              "gf_limit_sparser_than_all": bool(np.all(np.abs(limit).sum() < l1)),
-             "spearman_distance_to_gf_limit": rank_correlation(lambdas, to_limit),
-             "spearman_effective_alpha": rank_correlation(lambdas, fits[:, 0]),
+             "spearman_distance_to_gf_limit": float(spearmanr(lambdas, to_limit).statistic),
+             "spearman_effective_alpha": float(spearmanr(lambdas, fits[:, 0]).statistic),
              "emc_converged": all(r["status"] == "converged" for r in emc["rows"]),
              "emc_inside_grid": not any(r["at_grid_edge"] for r in emc["rows"]),
              **{f"emc_max_log_gap_{name}": max(r["log_gaps"][name] for r in emc["rows"])
                 for name in ("level_1", f"level_{EMC_K}", "arithmetic_mean", "harmonic_mean")}}
-    table = ", ".join(f"{lam:.3g}: {a:.4f}/{e:.4f}" for lam, a, e in zip(lambdas, l1, error))
     emc_line = "; ".join(
         f"eta={r['eta']}: lambda*={r['lambda_star']:.3g} = {r['lambda_star_over_eta']:.2f} eta "
         f"(arithmetic mean {r['candidates']['arithmetic_mean'] / r['eta']:.2f} eta, harmonic "
         f"{r['candidates']['harmonic_mean'] / r['eta']:.2f} eta; nearest {r['nearest']}; "
         f"off-curve {r['relative_distance']:.2f})" for r in emc["rows"])
     evidence = [
-        Evidence("numerical", "heavy-ball solutions over a lambda grid",
-                 f"lambda: ||beta_inf||_1 / ||beta_inf - beta*||: {table}; Spearman "
-                 f"rho_l1={rho_l1:.3f}, rho_err={rho_error:.3f}; ||beta*||_1="
-                 f"{np.abs(problem.beta_star).sum():.4f}",
-                 {"lambdas": lambdas.tolist(), "l1": l1.tolist(), "error": error.tolist(),
-                  "support_size_1pct": support.tolist(), "stop_step": run.stop_step.tolist(),
-                  "status": run.status.tolist(), "final_loss": run.final_loss.tolist(),
-                  "beta_star_l1": float(np.abs(problem.beta_star).sum())}),
         Evidence("independent", "closed-form lambda -> 0 limit (hyperbolic entropy)",
                  f"gradient-flow limit (Woodworth et al. 2020, alpha={ALPHA}): l1 "
                  f"{np.abs(limit).sum():.4f}, error "
@@ -179,38 +265,83 @@ def gather(config: CheckConfig) -> Findings:
         Evidence("numerical", "EMC's implicit bias against the heavy-ball lambda curve",
                  f"EMC {EMC_READING} K={EMC_K}, lambda_k = eta 2^k: {emc_line}", emc),
     ]
-    findings = Findings(evidence=evidence, facts=facts, parameters={
-        **{f"data_{k}": v for k, v in problem.describe().items()}, "parametrisation": "beta = u*u - v*v, u0 = v0 = alpha",
+    return facts, evidence
+
+
+def gather(config: CheckConfig) -> Gathered[Facts]:
+    path = PAPER_PATH if config.subject is None else config.subject
+    if not isinstance(path, SparsityPath):
+        raise TypeError(f"DL2's subject must be a SparsityPath or None, got {path!r}")
+    problem = sparse_regression(seed=config.seed)
+    lambdas = np.array(LAMBDAS[config.quick])
+    run = solve_path(path, problem, lambdas)
+    solutions = dln_beta(run.w)
+    l1 = np.abs(solutions).sum(axis=1)
+    error = np.linalg.norm(solutions - problem.beta_star, axis=1)
+    support = (np.abs(solutions) > 1e-2 * np.abs(solutions).max(axis=1, keepdims=True)).sum(1)
+    converged = bool(np.all(run.status == "converged"))
+    rho_l1 = float(spearmanr(lambdas, l1).statistic)
+    rho_error = float(spearmanr(lambdas, error).statistic)
+    table = ", ".join(f"{lam:.3g}: {a:.4f}/{e:.4f}" for lam, a, e in zip(lambdas, l1, error))
+    evidence = [
+        Evidence("numerical", "heavy-ball solutions over a lambda grid",
+                 f"lambda: ||beta_inf||_1 / ||beta_inf - beta*||: {table}; Spearman "
+                 f"rho_l1={rho_l1:.3f}, rho_err={rho_error:.3f}; ||beta*||_1="
+                 f"{np.abs(problem.beta_star).sum():.4f}",
+                 {"lambdas": lambdas.tolist(), "l1": l1.tolist(), "error": error.tolist(),
+                  "support_size_1pct": support.tolist(), "stop_step": run.stop_step.tolist(),
+                  "status": run.status.tolist(), "final_loss": run.final_loss.tolist(),
+                  "beta_star_l1": float(np.abs(problem.beta_star).sum())})]
+    paper_facts = dict.fromkeys(_PAPER_FACTS)
+    if config.subject is None:
+        paper_facts, paper_evidence = _paper_evidence(problem, lambdas, solutions, config.quick)
+        evidence += paper_evidence
+    facts = Facts(all_converged=converged, spearman_l1=rho_l1, spearman_error=rho_error,
+                  l1_relative_increase=float(l1[-1] / l1[0] - 1), **paper_facts)
+    parameters = {
+        **{f"data_{k}": v for k, v in problem.describe().items()},
+        "parametrisation": "beta = u*u - v*v, u0 = v0 = alpha",
         "alpha": ALPHA, "momentum": MOMENTUM, "lambdas": lambdas.tolist(), "tol": TOL,
         "max_steps": MAX_STEPS, "emc_K": EMC_K, "emc_etas": list(EMC_ETAS[config.quick]),
-        "emc_reading": EMC_READING, "emc_entropy": "l2", "seed": config.seed})
+        "emc_reading": EMC_READING, "emc_entropy": "l2", "seed": config.seed}
+    if config.subject is not None:
+        parameters["subject"] = path.description
+    counterexamples = []
     drops = np.diff(l1)
     if converged and drops.min() < 0:
         i = int(np.argmin(drops))
         spec = {"problem": problem.describe(), "alpha": ALPHA, "momentum": MOMENTUM,
                 "lambdas": [float(lambdas[i]), float(lambdas[i + 1])]}
-        findings.counterexamples.append(Counterexample(
+        if config.subject is not None:
+            spec["path"] = path.name
+        counterexamples.append(Counterexample(
             ID, f"||beta_inf||_1 falls from {l1[i]:.6f} to {l1[i + 1]:.6f} as lambda grows "
             f"from {lambdas[i]:.3g} to {lambdas[i + 1]:.3g}", spec, replay(spec)))
-    return findings
+    return Gathered(facts=facts, evidence=evidence, counterexamples=counterexamples,
+                    parameters=parameters)
 
 
 def replay(spec: dict) -> dict:
-    """Rerun the heavy-ball runs of a counterexample; return their l1 norms and statuses."""
+    """Rerun the runs of a counterexample (heavy ball at its ``alpha`` and ``momentum``, or the
+    named ``path``); return their l1 norms and statuses."""
     problem = problem_from_description(spec["problem"])
-    run = solve_for_lambdas(problem, spec["lambdas"], spec["alpha"], spec["momentum"])
+    if "path" in spec:
+        run = solve_path(PATHS[check_choice("path", spec["path"], tuple(PATHS))], problem,
+                         spec["lambdas"])
+    else:
+        run = solve_for_lambdas(problem, spec["lambdas"], spec["alpha"], spec["momentum"])
     return {"l1": np.abs(dln_beta(run.w)).sum(axis=1).tolist(), "status": run.status.tolist()}
 
 
-def decide(findings: Findings) -> Verdict:
-    f = findings.facts
+def decide(g: Gathered[Facts]) -> Verdict:
+    f = g.facts
     proof, proof_reason = "none", ("the seed is the abstract only; the paper's proof is not in it")
-    if any(f.get(k) is None for k in ("all_converged", "spearman_l1", "spearman_error")):
+    if any(value is None for value in (f.all_converged, f.spearman_l1, f.spearman_error)):
         return Verdict("undecided", proof, "a solution could not be established", proof_reason)
-    if not f["all_converged"]:
+    if not f.all_converged:
         return Verdict("undecided", proof, f"not every heavy-ball run reached F < {TOL}",
                        proof_reason)
-    rho_l1, rho_error = f["spearman_l1"], f["spearman_error"]
+    rho_l1, rho_error = f.spearman_l1, f.spearman_error
     numbers = f"Spearman rho: l1 {rho_l1:.2f}, error {rho_error:.2f} vs lambda"
     if rho_l1 >= RHO_HOLDS and rho_error >= RHO_HOLDS:
         return Verdict("holds", proof, f"l1 norm and error grow with lambda ({numbers})",
@@ -224,3 +355,19 @@ def decide(findings: Findings) -> Verdict:
         return Verdict("fails", proof, f"neither measure grows with lambda ({numbers})",
                        proof_reason)
     return Verdict("undecided", proof, f"weak trend ({numbers})", proof_reason)
+
+
+CLAIM = Claim(
+    id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="universal",
+    facts=Facts, gather=gather, decide=decide, replay=replay,
+    controls=(
+        Control("gradient flow, scale grows with lambda",
+                "near-gradient-flow runs from alpha = 0.1 sqrt(lambda): the hyperbolic-entropy "
+                "solution moves from the minimum-l1 towards the minimum-l2 interpolator as alpha "
+                "grows, so l1 and error grow with lambda", PATHS["gd_alpha_grows"], "holds",
+                "positive"),
+        Control("gradient flow, scale shrinks with lambda",
+                "alpha = 0.2 / sqrt(lambda): larger lambda, smaller scale, sparser solution",
+                PATHS["gd_alpha_shrinks"], "fails", "negative"),
+    ),
+)

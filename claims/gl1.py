@@ -4,7 +4,8 @@ ReLU networks the Hessian does not approximate the curvature of the expected cha
 Claim (abstract of seed ``003``): contrary to standard assumptions, the Hessian does not always
 approximate loss curvature well, particularly near gradient discontinuities; each ReLU creates a
 parameter boundary that, when crossed, induces a pseudorandom gradient perturbation. The seed
-gives only the abstract (no derivation): ``PROOF = None``.
+gives only the abstract; the paper's derivations ("our derivations show how these
+discontinuities combine") are not in it (proof status ``not_in_source``).
 
 What we check. A 1-hidden-layer network :math:`f(x) = \sum_j a_j\,\phi(w_j^\top x + b_j)`
 (width 16, input dimension 4, 32 seeded Gaussian inputs and targets), square loss
@@ -46,25 +47,48 @@ exponent is at least 1 below the smooth one, :math:`|R|/\mathrm{SE} \ge 3` and
 :math:`|R|/Q \ge 1` (the residual dominates the Hessian term) at the smallest :math:`\sigma`;
 *conditional* if the same holds with :math:`0.1 \le |R|/Q < 1` (a material but not dominant
 miss); else *undecided*. Proof: *none*.
+
+The subject (``config.subject``) is the :class:`Activation` of the network examined in the place
+of ReLU (same data, parameters, points and rule; the smooth reference stays softplus). Controls,
+each verdict known from the expansions above: leaky ReLU (negative slope ``LEAKY_SLOPE``) has a
+kink of slope jump :math:`1 - 0.01`, so :math:`R \approx (1 - 0.01)c_1\sigma` at the near-kink
+point, of the ReLU's size: *holds*; tanh is smooth (no kink anywhere), so
+:math:`R = \tfrac{1}{24}E[D^4L[\delta]^4] + O(\sigma^6) \sim \sigma^4`, the softplus exponent:
+*fails* (the Hessian captures the curvature).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict
+from emc_theory.fit import fitted_exponent
+from emc_theory.validation import check_choice
+
+from .support.base import (
+    CheckConfig,
+    Claim,
+    Control,
+    Counterexample,
+    Evidence,
+    Gathered,
+    Proof,
+    Source,
+    Verdict,
+)
 
 ID = "GL1"
 TITLE = "Hessian misses the curvature of expected loss near ReLU kinks"
 WHERE = "abstract"
-SOURCE = ("003_4e20904ff1472bb0.txt (Duersch, Catanach, Safonov & Wendt, Curvature in the "
-          "looking-glass)")
+SOURCE = Source("003_4e20904ff1472bb0.txt", "Curvature in the looking-glass",
+                "Duersch, Catanach, Safonov & Wendt", WHERE)
 STATEMENT = ("Contrary to standard assumptions, we find that the Hessian does not always "
              "approximate loss curvature well, particularly near gradient discontinuities, which "
              "commonly arise in deep learning architectures. [...] Each ReLU creates a parameter "
              "boundary that, when crossed, induces a pseudorandom gradient perturbation.")
-PROOF = None
+PROOF = Proof(status="not_in_source")
 
 WIDTH, INPUT_DIM, POINTS = 16, 4, 32
 KINK_OFFSET = 1e-9
@@ -84,44 +108,88 @@ MATERIAL = 0.1
 SIGNIFICANCE = 3.0
 
 
+LEAKY_SLOPE = 0.01
+"""Negative slope of the leaky ReLU control (PyTorch's default)."""
+
+
 @dataclass(frozen=True)
 class Activation:
     r"""An activation :math:`\phi` with what the checks need: ``value``, the increment
     ``step(z, e)`` :math:`= \phi(z+e) - \phi(z)`, the symmetric second difference
     ``second(z, e)`` :math:`= \phi(z+e) + \phi(z-e) - 2\phi(z)` (both without cancellation),
-    and the derivatives ``d1``, ``d2``."""
+    the derivatives ``d1``, ``d2`` (on the piece of ``z``), and ``kink_jump``: the jump of
+    :math:`\phi'` at 0 (0 for a smooth activation). The subject of GL1."""
 
     name: str
-
-    def value(self, z):
-        return np.maximum(z, 0.0) if self.name == "relu" else np.logaddexp(0.0, z)
-
-    def step(self, z, e):
-        if self.name == "relu":  # e itself (no rounding of z + e) while z and z + e are > 0
-            return np.where(z > 0, np.maximum(e, -z), np.maximum(z + e, 0.0))
-        return np.log1p(_sigmoid(z) * np.expm1(e))
-
-    def second(self, z, e):
-        if self.name == "relu":
-            return np.maximum(np.abs(e) - np.abs(z), 0.0)
-        s = _sigmoid(z)
-        return np.log1p(4.0 * s * (1.0 - s) * np.sinh(0.5 * e) ** 2)
-
-    def d1(self, z):
-        return (z > 0).astype(float) if self.name == "relu" else _sigmoid(z)
-
-    def d2(self, z):
-        if self.name == "relu":
-            return np.zeros_like(z)
-        s = _sigmoid(z)
-        return s * (1.0 - s)
-
-
-ACTIVATIONS = {name: Activation(name) for name in ("relu", "softplus")}
+    value: Callable
+    step: Callable
+    second: Callable
+    d1: Callable
+    d2: Callable
+    kink_jump: float
 
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _relu_step(z, e):  # e itself (no rounding of z + e) while z and z + e are > 0
+    return np.where(z > 0, np.maximum(e, -z), np.maximum(z + e, 0.0))
+
+
+def _relu_second(z, e):
+    return np.maximum(np.abs(e) - np.abs(z), 0.0)
+
+
+def _softplus_second(z, e):
+    s = _sigmoid(z)
+    return np.log1p(4.0 * s * (1.0 - s) * np.sinh(0.5 * e) ** 2)
+
+
+def _softplus_d2(z):
+    s = _sigmoid(z)
+    return s * (1.0 - s)
+
+
+def _tanh_step(z, e):  # tanh(z + e) - tanh(z) = sinh(e) / (cosh(z + e) cosh(z))
+    return np.sinh(e) / (np.cosh(z + e) * np.cosh(z))
+
+
+def _tanh_second(z, e):  # = -2 sinh(e)^2 tanh(z) / (cosh(z + e) cosh(z - e))
+    return -2.0 * np.sinh(e) ** 2 * np.tanh(z) / (np.cosh(z + e) * np.cosh(z - e))
+
+
+def _tanh_d1(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
+def _tanh_d2(z):
+    t = np.tanh(z)
+    return -2.0 * t * (1.0 - t * t)
+
+
+def _leaky_value(z):  # max(z, a z) = a z + (1 - a) relu(z)
+    return LEAKY_SLOPE * z + (1.0 - LEAKY_SLOPE) * np.maximum(z, 0.0)
+
+
+def _leaky_step(z, e):
+    return LEAKY_SLOPE * e + (1.0 - LEAKY_SLOPE) * _relu_step(z, e)
+
+
+def _leaky_second(z, e):  # the linear part cancels exactly
+    return (1.0 - LEAKY_SLOPE) * _relu_second(z, e)
+
+
+ACTIVATIONS = {a.name: a for a in (
+    Activation("relu", lambda z: np.maximum(z, 0.0), _relu_step, _relu_second,
+               lambda z: (z > 0).astype(float), np.zeros_like, 1.0),
+    Activation("softplus", lambda z: np.logaddexp(0.0, z),
+               lambda z, e: np.log1p(_sigmoid(z) * np.expm1(e)), _softplus_second, _sigmoid,
+               _softplus_d2, 0.0),
+    Activation("leaky_relu", _leaky_value, _leaky_step, _leaky_second,
+               lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE), np.zeros_like, 1.0 - LEAKY_SLOPE),
+    Activation("tanh", np.tanh, _tanh_step, _tanh_second, _tanh_d1, _tanh_d2, 0.0),
+)}
 
 
 @dataclass(frozen=True)
@@ -210,12 +278,15 @@ class Network:
         return symmetric, one_sided
 
 
-def make_network(activation: str, seed: int) -> Network:
-    """Seeded data: inputs and targets standard normal (``POINTS`` x ``INPUT_DIM``)."""
+def make_network(activation, seed: int) -> Network:
+    """Seeded data: inputs and targets standard normal (``POINTS`` x ``INPUT_DIM``);
+    ``activation`` an :class:`Activation` or the name of one in ``ACTIVATIONS``."""
+    if isinstance(activation, str):
+        activation = ACTIVATIONS[check_choice("activation", activation, tuple(ACTIVATIONS))]
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((POINTS, INPUT_DIM))
     return Network(np.hstack([x, np.ones((POINTS, 1))]), rng.standard_normal(POINTS),
-                   ACTIVATIONS[activation], WIDTH)
+                   activation, WIDTH)
 
 
 def make_theta(network: Network, point: str, seed: int, kink_offset: float = KINK_OFFSET):
@@ -254,20 +325,21 @@ def curvature_scan(network: Network, theta, sigmas, xi) -> dict:
 
 def kink_coefficient(network: Network, theta) -> float:
     r"""Closed-form leading term :math:`R \approx c_1\sigma` at ``near_kink``:
-    :math:`c_1 = \frac{1}{2n}\sqrt{2/\pi}\sum_j r_{jj'} a_j\|\tilde x_j\|` over the kinks (unit
-    j, data point j)."""
+    :math:`c_1 = \frac{J}{2n}\sqrt{2/\pi}\sum_j r_{jj'} a_j\|\tilde x_j\|` over the kinks
+    (unit j, data point j), :math:`J` the activation's ``kink_jump`` (1 for ReLU)."""
     m = network.width
     r = network.residual(theta)[:m, 0]
     a = network.unpack(theta)[1]
     norms = np.linalg.norm(network.inputs[:m], axis=1)
-    return float(np.sqrt(2 / np.pi) * np.sum(r * a * norms) / (2 * len(network.y)))
+    return float(network.activation.kink_jump * np.sqrt(2 / np.pi) * np.sum(r * a * norms)
+                 / (2 * len(network.y)))
 
 
 def fit_exponent(sigmas, residual, fit_max: float = SIGMA_FIT_MAX) -> float:
-    """Least-squares slope of log|R| against log sigma for sigma <= ``fit_max``."""
+    """Power-law exponent of |R| in sigma (:func:`emc_theory.fit.fitted_exponent`) over
+    sigma <= ``fit_max``."""
     small = np.asarray(sigmas) <= fit_max * (1 + 1e-12)
-    return float(np.polyfit(np.log(np.asarray(sigmas)[small]),
-                            np.log(np.abs(residual[small])), 1)[0])
+    return fitted_exponent(np.asarray(sigmas)[small], np.abs(np.asarray(residual)[small]))
 
 
 def _summary(scan, sigmas) -> dict:
@@ -279,39 +351,60 @@ def _summary(scan, sigmas) -> dict:
             "sign_changes": int(np.sum(np.diff(np.sign(scan["residual"][small])) != 0))}
 
 
-def gather(config: CheckConfig) -> Findings:
+@dataclass(frozen=True)
+class Facts:
+    """What the rule of GL1 reads (``None``: not established). ``relu_*`` and ``generic_*`` are
+    about the subject's activation (ReLU for the paper); ``smooth_*`` about softplus."""
+
+    relu_exponent: Optional[float]
+    smooth_exponent: Optional[float]
+    relu_ratio_at_smallest_sigma: Optional[float]
+    relu_upper_ratio_at_smallest_sigma: Optional[float]
+    relu_z_at_smallest_sigma: Optional[float]
+    smooth_ratio_at_smallest_sigma: Optional[float]
+    generic_exponent: Optional[float]
+    generic_kink_distance: Optional[float]
+    generic_crossover_sigma: Optional[float]
+
+
+def gather(config: CheckConfig) -> Gathered[Facts]:
+    act = ACTIVATIONS["relu"] if config.subject is None else config.subject
+    if not isinstance(act, Activation):
+        raise TypeError(f"GL1's subject must be an Activation or None, got {act!r}")
     sigmas = np.array(SIGMAS[config.quick])
     samples = SAMPLES[config.quick]
     seeds = {"network_seed": config.seed, "theta_seed": config.seed + 1,
              "sample_seed": config.seed + 2}
-    relu = make_network("relu", seeds["network_seed"])
+    net = make_network(act, seeds["network_seed"])
     soft = make_network("softplus", seeds["network_seed"])
-    near, generic = (make_theta(relu, point, seeds["theta_seed"])
+    near, generic = (make_theta(net, point, seeds["theta_seed"])
                      for point in ("near_kink", "generic"))
     xi = np.random.default_rng(seeds["sample_seed"]).standard_normal((samples, near.size))
-    scans = {"relu_near_kink": curvature_scan(relu, near, sigmas, xi),
-             "softplus_near_kink": curvature_scan(soft, near, sigmas, xi),
-             "relu_generic": curvature_scan(relu, generic, sigmas, xi)}
+    labels = {"near": f"{act.name} near kink", "smooth": "softplus near kink",
+              "generic": f"{act.name} generic"}
+    scans = {"near": curvature_scan(net, near, sigmas, xi),
+             "smooth": curvature_scan(soft, near, sigmas, xi),
+             "generic": curvature_scan(net, generic, sigmas, xi)}
     stats = {name: _summary(scan, sigmas) for name, scan in scans.items()}
-    c1 = kink_coefficient(relu, near)
-    z = relu.preactivations(generic)
-    kink_distance = float((np.abs(z) / np.linalg.norm(relu.inputs, axis=1)[:, None]).min())
-    crossing = stats["relu_generic"]["ratio"] >= MATERIAL
-    r0, s0 = scans["relu_near_kink"], stats["relu_near_kink"]
-    facts = {
-        "relu_exponent": stats["relu_near_kink"]["exponent"],
-        "smooth_exponent": stats["softplus_near_kink"]["exponent"],
-        "relu_ratio_at_smallest_sigma": float(s0["ratio"][0]),
-        "relu_upper_ratio_at_smallest_sigma": float(
+    c1 = kink_coefficient(net, near)
+    z = net.preactivations(generic)
+    kink_distance = float((np.abs(z) / np.linalg.norm(net.inputs, axis=1)[:, None]).min())
+    crossing = stats["generic"]["ratio"] >= MATERIAL
+    r0, s0 = scans["near"], stats["near"]
+    facts = Facts(
+        relu_exponent=stats["near"]["exponent"],
+        smooth_exponent=stats["smooth"]["exponent"],
+        relu_ratio_at_smallest_sigma=float(s0["ratio"][0]),
+        relu_upper_ratio_at_smallest_sigma=float(
             (abs(r0["residual"][0]) + SIGNIFICANCE * r0["se"][0]) / abs(r0["hessian_term"][0])),
-        "relu_z_at_smallest_sigma": float(s0["z"][0]),
-        "smooth_ratio_at_smallest_sigma": float(stats["softplus_near_kink"]["ratio"][0]),
-        "generic_exponent": stats["relu_generic"]["exponent"],
-        "generic_kink_distance": kink_distance,
-        "generic_crossover_sigma": float(sigmas[crossing][0]) if crossing.any() else None,
-    }
+        relu_z_at_smallest_sigma=float(s0["z"][0]),
+        smooth_ratio_at_smallest_sigma=float(stats["smooth"]["ratio"][0]),
+        generic_exponent=stats["generic"]["exponent"],
+        generic_kink_distance=kink_distance if act.kink_jump else None,
+        generic_crossover_sigma=float(sigmas[crossing][0]) if crossing.any() else None,
+    )
     evidence = [
-        Evidence("numerical", f"residual of the Hessian model, {name.replace('_', ' ')}",
+        Evidence("numerical", f"residual of the Hessian model, {labels[name]}",
                  f"exponent {st['exponent']:.2f} (sigma <= {SIGMA_FIT_MAX}; "
                  f"{st['wide_exponent']:.2f} for sigma <= {WIDE_FIT_MAX}); |R|/Q "
                  f"{st['ratio'][0]:.3g} at sigma={sigmas[0]:.0e}, {st['ratio'][-1]:.3g} at "
@@ -331,23 +424,27 @@ def gather(config: CheckConfig) -> Findings:
     evidence.append(Evidence(
         "numerical", "generic point: distance to the nearest kink",
         f"nearest kink at {kink_distance:.2e} in (w_j, b_j); |R|/Q >= {MATERIAL} from sigma = "
-        + (f"{facts['generic_crossover_sigma']:.2e}" if crossing.any() else "never (in the grid)"),
-        {"kink_distance": kink_distance, "crossover_sigma": facts["generic_crossover_sigma"]}))
-    findings = Findings(evidence=evidence, facts=facts, parameters={
+        + (f"{facts.generic_crossover_sigma:.2e}" if crossing.any() else "never (in the grid)"),
+        {"kink_distance": kink_distance, "crossover_sigma": facts.generic_crossover_sigma}))
+    parameters = {
         "width": WIDTH, "input_dim": INPUT_DIM, "points": POINTS, "loss": "square, 1/(2n)",
         **seeds, "samples": samples, "antithetic": True,
         "sigmas": sigmas.tolist(), "sigma_fit_max": SIGMA_FIT_MAX,
         "wide_fit_max": WIDE_FIT_MAX, "kink_offset": KINK_OFFSET,
-        "smooth_control": "softplus"})
-    if (facts["relu_exponent"] >= facts["smooth_exponent"] - EXPONENT_SLACK
-            or facts["relu_upper_ratio_at_smallest_sigma"] < MATERIAL):
-        spec = {"activation": "relu", "point": "near_kink", **seeds, "samples": samples,
+        "smooth_control": "softplus"}
+    if config.subject is not None:
+        parameters["subject"] = act.name
+    counterexamples = []
+    if (facts.relu_exponent >= facts.smooth_exponent - EXPONENT_SLACK
+            or facts.relu_upper_ratio_at_smallest_sigma < MATERIAL):
+        spec = {"activation": act.name, "point": "near_kink", **seeds, "samples": samples,
                 "kink_offset": KINK_OFFSET, "sigma": float(sigmas[0])}
-        findings.counterexamples.append(Counterexample(
+        counterexamples.append(Counterexample(
             ID, f"near a kink the Hessian term {r0['hessian_term'][0]:.3e} matches the expected "
-            f"change within {facts['relu_upper_ratio_at_smallest_sigma']:.2%}", spec,
+            f"change within {facts.relu_upper_ratio_at_smallest_sigma:.2%}", spec,
             replay(spec)))
-    return findings
+    return Gathered(facts=facts, evidence=evidence, counterexamples=counterexamples,
+                    parameters=parameters)
 
 
 def replay(spec: dict) -> dict:
@@ -359,32 +456,34 @@ def replay(spec: dict) -> dict:
     return {k: float(v[0]) for k, v in scan.items()}
 
 
-def decide(findings: Findings) -> Verdict:
-    f = findings.facts
+def decide(g: Gathered[Facts]) -> Verdict:
+    f = g.facts
     proof, proof_reason = "none", "the seed is the abstract only; no derivation is given in it"
-    keys = ("relu_exponent", "smooth_exponent", "relu_ratio_at_smallest_sigma",
-            "relu_upper_ratio_at_smallest_sigma", "relu_z_at_smallest_sigma",
-            "smooth_ratio_at_smallest_sigma")
-    if any(f.get(k) is None for k in keys):
+    keys = (f.relu_exponent, f.smooth_exponent, f.relu_ratio_at_smallest_sigma,
+            f.relu_upper_ratio_at_smallest_sigma, f.relu_z_at_smallest_sigma,
+            f.smooth_ratio_at_smallest_sigma)
+    if any(value is None for value in keys):
         return Verdict("undecided", proof, "a residual could not be estimated", proof_reason)
-    p_relu, p_smooth = f["relu_exponent"], f["smooth_exponent"]
-    ratio = f["relu_ratio_at_smallest_sigma"]
+    p_relu, p_smooth = f.relu_exponent, f.smooth_exponent
+    ratio = f.relu_ratio_at_smallest_sigma
     if (abs(p_smooth - SMOOTH_EXPONENT) > EXPONENT_SLACK
-            or f["smooth_ratio_at_smallest_sigma"] > CONTROL_RATIO_MAX):
+            or f.smooth_ratio_at_smallest_sigma > CONTROL_RATIO_MAX):
         return Verdict("undecided", proof,
                        f"the smooth control failed (exponent {p_smooth:.2f}, expected 4)",
                        proof_reason)
     numbers = (f"ReLU residual ~ sigma^{p_relu:.2f} vs softplus sigma^{p_smooth:.2f}; "
                f"|R|/Q = {ratio:.3g} at the smallest sigma")
-    if p_relu >= p_smooth - EXPONENT_SLACK or f["relu_upper_ratio_at_smallest_sigma"] < MATERIAL:
+    if p_relu >= p_smooth - EXPONENT_SLACK or f.relu_upper_ratio_at_smallest_sigma < MATERIAL:
         return Verdict("fails", proof, f"the Hessian approximates near kinks ({numbers})",
                        proof_reason)
-    generic = f.get("generic_crossover_sigma")
+    generic = f.generic_crossover_sigma
     conditions = ["near a kink (pre-activations within ~sigma of zero)"]
     if generic is not None:
+        kink = ("" if f.generic_kink_distance is None
+                else f" (nearest kink {f.generic_kink_distance:.1e})")
         conditions.append(f"at the generic point |R|/Q >= {MATERIAL} only for sigma >= "
-                          f"{generic:.1e} (nearest kink {f.get('generic_kink_distance'):.1e})")
-    if p_relu <= p_smooth - 1 and f["relu_z_at_smallest_sigma"] >= SIGNIFICANCE:
+                          f"{generic:.1e}{kink}")
+    if p_relu <= p_smooth - 1 and f.relu_z_at_smallest_sigma >= SIGNIFICANCE:
         if ratio >= DOMINANCE:
             return Verdict("holds", proof, f"the residual dominates ({numbers})", proof_reason,
                            conditions=conditions)
@@ -393,3 +492,18 @@ def decide(findings: Findings) -> Verdict:
                            proof_reason, conditions=conditions + [
                                f"Hessian misses {ratio:.0%} of the expected change"])
     return Verdict("undecided", proof, f"no clear separation ({numbers})", proof_reason)
+
+
+CLAIM = Claim(
+    id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="existential",
+    facts=Facts, gather=gather, decide=decide, replay=replay,
+    controls=(
+        Control("leaky ReLU",
+                f"a kink with slope jump {1 - LEAKY_SLOPE:g}: R ~ (1 - {LEAKY_SLOPE:g}) c1 sigma "
+                "at the near-kink point, like ReLU's", ACTIVATIONS["leaky_relu"], "holds",
+                "positive"),
+        Control("tanh",
+                "smooth: R = E[D^4 L[delta]^4]/24 + O(sigma^6) ~ sigma^4, the softplus exponent",
+                ACTIVATIONS["tanh"], "fails", "negative"),
+    ),
+)

@@ -4,12 +4,13 @@ the sign of the update than sign does, suggesting tanh in place of sign in Lion.
 Claim: model an update component as :math:`X \mid Y = \pm 1 \sim N(\pm\mu, \sigma^2)`, :math:`Y`
 uniform; the representation :math:`T = \tanh(\mu x/\sigma^2)` transfers more information about
 :math:`Y` than :math:`\operatorname{sign}(x)`, suggesting tanh in place of sign. The seed states the
-representation (TL;DR) but gives no derivation: ``PROOF = None``.
+representation (TL;DR) but not the paper's derivation (proof status ``not_in_source``).
 
 Every quantity depends on :math:`s = \mu/\sigma` only (rescaling :math:`x` is invertible), so we
 take :math:`\sigma = 1`. What we check:
 
-* symbolic (sympy): :math:`P(Y=1 \mid x) = \sigma(2\mu x/\sigma^2)` (logistic), hence
+* symbolic (the derivation :mod:`proofs.lion_information`):
+  :math:`P(Y=1 \mid x) = \sigma(2\mu x/\sigma^2)` (logistic), hence
   :math:`E[Y \mid x] = \tanh(\mu x/\sigma^2)`: the representation is the posterior mean, a
   sufficient statistic; for :math:`T = \tanh(a x)` the Jacobian cancels in
   :math:`p_T(t\mid 1)/p_T(t\mid -1)`, so :math:`I(T;Y) = I(X;Y)` for every :math:`a > 0`;
@@ -37,13 +38,25 @@ loses; else *conditional*. Statement: the information part failing -> *fails*; e
 undecided -> *undecided*; both hold -> *holds*; information holds and practice is conditional or
 fails -> *conditional* (the information claim is true, the suggestion it motivates is not borne out
 in general). Proof: *none*.
+
+The subject (``config.subject``) is a :class:`Representation` :math:`T` of the update in place of
+the paper's tanh: its information :math:`I(T;Y)` is compared with :math:`I(\operatorname{sign}X;Y)`
+and its Lion counterparts (if any) with sign-Lion, by the same rule (a representation with no
+Lion counterpart leaves the practical facts undetermined; the symbolic facts are about the
+paper's tanh). Controls, each verdict known without running: :math:`T = |X|` carries no
+information about :math:`Y` (:math:`p(|x| \mid 1) = p(|x| \mid -1)` by symmetry), less than
+sign: *fails*; :math:`T = \tanh(10^{30}x)` is invertible (:math:`I(T;Y) = I(X;Y) >
+I(\operatorname{sign}X;Y)`), but in Lion it *is* sign in float64 (:math:`\tanh` rounds to
+exactly :math:`\pm 1` beyond 19.1, i.e. for :math:`|c| > 2\cdot 10^{-29}`), so it ties with
+sign on every problem and the suggestion is not borne out: *conditional*.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
-import sympy as sp
 from scipy.integrate import quad
 from scipy.special import expit, ndtr, xlogy
 
@@ -52,19 +65,33 @@ from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadrat
 from emc_theory.replay import run_spec
 from emc_theory.runner import minimize
 from emc_theory.sweep import sweep
-from proofs.derivation import decide_zero
 
-from .base import CheckConfig, Counterexample, Evidence, Findings, Verdict
+from .support.base import (
+    CheckConfig,
+    Claim,
+    Control,
+    Counterexample,
+    Evidence,
+    Gathered,
+    Proof,
+    Source,
+    Verdict,
+)
+from .support.symbolic import derivation_result
 
 ID = "LN1"
 TITLE = "tanh transfers more information than sign (Lion)"
 WHERE = "Lion section (information bottleneck)"
-SOURCE = ("001_efec067ef178dacf.txt (Tan & Huang, Information-theoretic perspectives on "
-          "optimizers)")
+SOURCE = Source("001_efec067ef178dacf.txt", "Information-theoretic perspectives on optimizers",
+                "Tan & Huang", WHERE)
 STATEMENT = ("With each update component modelled as X | Y = +-1 ~ N(+-mu, sigma^2), the "
              "representation T = tanh(mu x / sigma^2) transfers more information about Y than "
              "sign(x), suggesting tanh in place of sign.")
-PROOF = None
+PROOF = Proof(status="not_in_source")
+SYMBOLIC = ("lion_information",)  # derivations of proofs/ this check reads
+SYMBOLIC_KEYS = ("posterior_is_logistic", "posterior_mean_is_tanh", "jacobian_cancels",
+                 "sign_information_small_snr")
+"""The results of :mod:`proofs.lion_information` the check reports, in its order."""
 
 QUAD_OPTIONS = {"epsabs": 1e-13, "epsrel": 1e-11, "limit": 200}
 SIGN_QUADRATURE_TOL = 1e-9
@@ -114,7 +141,9 @@ def information_posterior(snr: float) -> float:
     r""":math:`I(X;Y) = \log 2 - E\,h_b(P(Y=1\mid X))` with
     :math:`P(Y=1\mid x) = \sigma(2 s x)`; by symmetry the expectation is over
     :math:`X \sim N(s, 1)`."""
-    integrand = lambda z: _gaussian(z - snr) * _binary_entropy_of_logistic(2 * snr * z)
+    def integrand(z):
+        return _gaussian(z - snr) * _binary_entropy_of_logistic(2 * snr * z)
+
     return float(np.log(2) - quad(integrand, snr - 12, snr + 12, **QUAD_OPTIONS)[0])
 
 
@@ -146,35 +175,37 @@ def information_tanh(snr: float, scale: float) -> float:
     return float(quad(integrand, ends[0], ends[1], **QUAD_OPTIONS)[0])
 
 
-@lru_cache(maxsize=None)
-def symbolic_facts() -> dict:
-    r"""Sympy (cached): the posterior is logistic in :math:`2\mu x/\sigma^2`, its mean is
-    :math:`\tanh(\mu x/\sigma^2)`, and the Jacobian of :math:`t = \tanh(a x)` cancels in the
-    likelihood ratio; :math:`\log 2 - h_b(\tfrac12 - \delta) = 2\delta^2 + O(\delta^4)` with
-    :math:`\delta = \Phi(s) - \tfrac12 = s/\sqrt{2\pi} + O(s^3)` (odd), so
-    :math:`I(\operatorname{sign}X;Y) = s^2/\pi + O(s^4)`."""
-    x, t = sp.symbols("x t", real=True)
-    mu, sigma, a, s = sp.symbols("mu sigma a s", positive=True)
-    likelihood = {y: sp.exp(-(x - y * mu) ** 2 / (2 * sigma**2)) for y in (1, -1)}
-    posterior = likelihood[1] / (likelihood[1] + likelihood[-1])
-    mean = 2 * posterior - 1
-    x_of_t = sp.atanh(t) / a
-    jacobian = sp.diff(x_of_t, t)
-    ratio_t = ((likelihood[1] * jacobian) / (likelihood[-1] * jacobian)).subs(x, x_of_t)
-    d = sp.Symbol("d", positive=True)
-    half = sp.Rational(1, 2)
-    entropy_drop = sp.log(2) + (half - d) * sp.log(half - d) + (half + d) * sp.log(half + d)
-    taylor = [sp.diff(entropy_drop, d, j).subs(d, 0) for j in range(4)]
-    slope = sp.diff(sp.erf(s / sp.sqrt(2)) / 2, s).subs(s, 0)
-    return {
-        "posterior_is_logistic": decide_zero(
-            (posterior - 1 / (1 + sp.exp(-2 * mu * x / sigma**2))).rewrite(sp.exp)),
-        "posterior_mean_is_tanh": decide_zero((mean - sp.tanh(mu * x / sigma**2)).rewrite(sp.exp)),
-        "jacobian_cancels": decide_zero(ratio_t - (likelihood[1] / likelihood[-1]).subs(
-            x, x_of_t)),
-        "sign_information_small_snr": all(decide_zero(taylor[j]) for j in (0, 1, 3))
-        and decide_zero(taylor[2] / 2 * slope**2 - 1 / sp.pi),
-    }
+def information_magnitude(snr: float) -> float:
+    r""":math:`I(|X|;Y)` by quadrature over :math:`t = |x| \ge 0` of
+    :math:`\tfrac12\sum_y p(t\mid y)\log(p(t\mid y)/p(t))`, with the folded densities
+    :math:`p(t\mid y) = \varphi(t - ys) + \varphi(t + ys)` (equal for :math:`y = \pm 1`, so the
+    value is 0 up to rounding)."""
+    def integrand(t):
+        logs = [np.logaddexp(-0.5 * (t - y * snr) ** 2, -0.5 * (t + y * snr) ** 2)
+                - 0.5 * np.log(2 * np.pi) for y in (1, -1)]
+        log_mix = np.logaddexp(*logs) - np.log(2)
+        return sum(0.5 * np.exp(lp) * (lp - log_mix) for lp in logs)
+
+    return float(quad(integrand, 0.0, snr + 12, **QUAD_OPTIONS)[0])
+
+
+@dataclass(frozen=True)
+class Representation:
+    r"""The subject of LN1: a representation :math:`T` of an update component, its information
+    ``information(s)`` :math:`= I(T;Y)` at SNR :math:`s = \mu/\sigma` (:math:`\sigma = 1`), and
+    ``lion``: its Lion counterparts as ``(name, Lion keyword arguments)`` pairs (empty if Lion
+    has none), each compared with sign-Lion."""
+
+    name: str
+    description: str
+    information: Callable
+    lion: tuple = ()
+
+
+def information_symbolic() -> dict:
+    """The results of :mod:`proofs.lion_information` (decision, or ``None`` when undecided)."""
+    symbolic = derivation_result("lion_information")
+    return {key: symbolic.value(key) for key in SYMBOLIC_KEYS}
 
 
 def convex_problems(seed: int, quick: bool) -> list:
@@ -186,19 +217,20 @@ def convex_problems(seed: int, quick: bool) -> list:
     return problems
 
 
-def lion_configs() -> dict:
-    """Name -> Lion keyword arguments (the step size is tuned separately)."""
-    return {"sign": {"transform": "sign"},
-            **{f"tanh_{s:g}": {"transform": "tanh", "tanh_scale": s} for s in TANH_SCALES}}
+def lion_configs(representation: Optional[Representation] = None) -> dict:
+    """Name -> Lion keyword arguments (the step size is tuned separately): sign-Lion and the
+    Lion counterparts of ``representation`` (default: tanh at each of ``TANH_SCALES``)."""
+    counterparts = (PAPER.lion if representation is None else representation.lion)
+    return {"sign": {"transform": "sign"}, **dict(counterparts)}
 
 
-def tuned_runs(problem, x0: np.ndarray, steps: int) -> dict:
-    r"""Run every Lion configuration (``lion_configs``) from every start in ``x0`` (shape
-    ``(S, d)``) at every step size in ``LR_GRID``: one sweep (:func:`emc_theory.sweep.sweep`,
-    one array program per configuration, with histories). Per configuration: the tuned step
-    size's median steps to the target (``inf`` if the median run misses it) and median final
-    gap, and the per-run targets at that step size."""
-    configs = lion_configs()
+def tuned_runs(problem, x0: np.ndarray, steps: int, configs: Optional[dict] = None) -> dict:
+    r"""Run every Lion configuration of ``configs`` (default ``lion_configs()``) from every start
+    in ``x0`` (shape ``(S, d)``) at every step size in ``LR_GRID``: one sweep
+    (:func:`emc_theory.sweep.sweep`, one array program per configuration, with histories). Per
+    configuration: the tuned step size's median steps to the target (``inf`` if the median run
+    misses it) and median final gap, and the per-run targets at that step size."""
+    configs = lion_configs() if configs is None else configs
     table = sweep([problem], [{"name": "lion", **kwargs} for kwargs in configs.values()], LR_GRID,
                   start_points=x0, steps=steps, history=True, progress=False)
     n = len(LR_GRID) * x0.shape[0]
@@ -236,11 +268,14 @@ def compare(tanh: dict, sign: dict) -> int:
     return 0
 
 
-def lion_counterexample(problem, name: str, runs: dict, x0: np.ndarray, steps: int):
-    """The tanh configuration ``name`` at its tuned step size from the first start, stopped at its
-    target gap (a replayable :func:`~emc_theory.replay.run_spec`), where tanh lost to sign."""
+def lion_counterexample(problem, name: str, runs: dict, x0: np.ndarray, steps: int,
+                        configs: Optional[dict] = None):
+    """The configuration ``name`` of ``configs`` (default ``lion_configs()``) at its tuned step
+    size from the first start, stopped at its target gap (a replayable
+    :func:`~emc_theory.replay.run_spec`), where every counterpart lost to sign."""
+    configs = lion_configs() if configs is None else configs
     run = runs[name]
-    optimizer = Lion(lr=run["lr"], **lion_configs()[name])
+    optimizer = Lion(lr=run["lr"], **configs[name])
     spec = run_spec(optimizer, problem, x0, steps, gap_tol=run["targets"][0])
     traj = minimize(optimizer, problem, x0, steps, gap_tol=run["targets"][0])
     return Counterexample(
@@ -251,44 +286,112 @@ def lion_counterexample(problem, name: str, runs: dict, x0: np.ndarray, steps: i
                "final_gap": float(traj.final_gap)})
 
 
-def _information_evidence(findings: Findings, snrs, tanh_stride: int) -> dict:
+PAPER = Representation(
+    "tanh", "T = tanh(a x), a > 0 (the paper's a = mu/sigma^2): invertible, so I(T;Y) = I(X;Y)",
+    information_posterior,
+    tuple((f"tanh_{s:g}", {"transform": "tanh", "tanh_scale": s}) for s in TANH_SCALES))
+SIGN_LIKE_SCALE = 1e30
+CONTROLS = {
+    "magnitude": Representation("magnitude", "T = |X| (no Lion counterpart)",
+                                information_magnitude),
+    "tanh_sign_like": Representation(
+        "tanh_sign_like", f"T = tanh({SIGN_LIKE_SCALE:g} x): invertible; in Lion, sign in float64",
+        information_posterior,
+        ((f"tanh_{SIGN_LIKE_SCALE:g}", {"transform": "tanh", "tanh_scale": SIGN_LIKE_SCALE}),)),
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rule of LN1 reads (``None``: not established). ``information_tanh_*`` and
+    ``information_gap_*`` compare the subject's :math:`I(T;Y)` with sign's; the per-scale
+    ``tanh_*`` and symbolic facts are about the paper's tanh (``None`` for another subject); the
+    Lion facts are ``None`` for a representation with no Lion counterpart."""
+
+    sign_quadrature_matches_closed_form: Optional[bool]
+    two_quadratures_agree: Optional[bool]
+    tanh_information_equals_x: Optional[bool]
+    information_tanh_exceeds_sign: Optional[bool]
+    information_sign_exceeds_tanh_somewhere: Optional[bool]
+    information_gap_min: Optional[float]
+    information_gap_max: Optional[float]
+    information_gap_argmax_snr: Optional[float]
+    information_gap_at_smallest_snr: Optional[float]
+    information_gap_at_largest_snr: Optional[float]
+    small_snr_ratio_sign_to_x: Optional[float]
+    posterior_mean_is_tanh_symbolic: Optional[bool]
+    jacobian_cancels_symbolic: Optional[bool]
+    tanh_1_wins: Optional[int]
+    tanh_1_losses: Optional[int]
+    tanh_10_wins: Optional[int]
+    tanh_10_losses: Optional[int]
+    tanh_100_wins: Optional[int]
+    tanh_100_losses: Optional[int]
+    problems_compared: Optional[int]
+    tuned_lr_at_grid_edge: Optional[int]
+    some_scale_wins_majority_without_loss: Optional[bool]
+    some_scale_net_positive: Optional[bool]
+
+
+_SCALE_FACTS = tuple(f"tanh_{s:g}_{key}" for s in TANH_SCALES for key in ("wins", "losses"))
+_LION_FACTS = _SCALE_FACTS + ("problems_compared", "tuned_lr_at_grid_edge",
+                              "some_scale_wins_majority_without_loss", "some_scale_net_positive")
+
+
+def _information_evidence(evidence: list, snrs, tanh_stride: int,
+                          subject: Optional[Representation]) -> dict:
     sign_quad = np.array([information_sign_quadrature(s) for s in snrs])
     sign_closed = np.array([information_sign_closed_form(s) for s in snrs])
     info_x = np.array([information_posterior(s) for s in snrs])
     info_x_diff = np.array([information_differential(s) for s in snrs])
-    tanh_cases = [(s, a) for s in snrs[::tanh_stride] for a in (s, 1.0)
-                  if a * (s + 10) <= TANH_MAX_ARGUMENT]
-    tanh_err = max(abs(information_tanh(s, a) - information_posterior(s)) for s, a in tanh_cases)
-    gap = info_x - sign_closed
+    info_t = info_x if subject is None else np.array([subject.information(s) for s in snrs])
+    gap = info_t - sign_closed
     sign_err = float(np.abs(sign_quad - sign_closed).max())
     two_err = float(np.abs(info_x - info_x_diff).max())
-    sym = symbolic_facts()
     i_max = int(np.argmax(gap))
-    findings.evidence += [
-        Evidence("symbolic", "sympy: posterior, posterior mean, Jacobian",
-                 "P(Y=1|x) = sigmoid(2 mu x/sigma^2), E[Y|x] = tanh(mu x/sigma^2), Jacobian of "
-                 "t = tanh(a x) cancels in the likelihood ratio, I(sign X;Y) = s^2/pi + O(s^4): "
-                 + ", ".join(f"{k}={v}" for k, v in sym.items()), sym),
-        Evidence("numerical", "I(sign X; Y): quadrature vs closed form",
-                 f"max |quadrature - (log 2 - h_b(Phi(-s)))| = {sign_err:.1e} on {len(snrs)} s",
-                 {"max_abs_error": sign_err}),
-        Evidence("independent", "I(X; Y) by two quadratures, I(T; Y) in t-space",
-                 f"max |log 2 - E h_b(posterior) - (h(X) - h(X|Y))| = {two_err:.1e}; "
-                 f"max |I(tanh(aX);Y) - I(X;Y)| = {tanh_err:.1e} on {len(tanh_cases)} (s, a) "
-                 f"with a in {{s, 1}}",
-                 {"two_quadratures_max_abs_diff": two_err, "tanh_max_abs_diff": tanh_err,
-                  "tanh_cases": [[float(s), float(a)] for s, a in tanh_cases]}),
-        Evidence("numerical", "information gap I(X;Y) - I(sign X;Y)",
-                 f"min {gap.min():.2e} (s = {snrs[int(np.argmin(gap))]:.3g}), max {gap.max():.4f} "
-                 f"at s = {snrs[i_max]:.3g}; ratio I(sign)/I(X) at s = {snrs[0]:.3g}: "
-                 f"{sign_closed[0] / info_x[0]:.4f} (2/pi = {2 / np.pi:.4f})",
-                 {"snr": np.round(snrs, 6).tolist(), "info_x": info_x.tolist(),
-                  "info_sign": sign_closed.tolist()}),
-    ]
+    tanh_equals_x = sym = None
+    if subject is None:  # the paper's tanh: invertible at every scale, checked in t-space
+        tanh_cases = [(s, a) for s in snrs[::tanh_stride] for a in (s, 1.0)
+                      if a * (s + 10) <= TANH_MAX_ARGUMENT]
+        tanh_err = max(abs(information_tanh(s, a) - information_posterior(s))
+                       for s, a in tanh_cases)
+        tanh_equals_x = tanh_err <= TANH_QUADRATURE_TOL
+        sym = information_symbolic()
+        evidence.append(Evidence(
+            "symbolic", "sympy: posterior, posterior mean, Jacobian",
+            "P(Y=1|x) = sigmoid(2 mu x/sigma^2), E[Y|x] = tanh(mu x/sigma^2), Jacobian of "
+            "t = tanh(a x) cancels in the likelihood ratio, I(sign X;Y) = s^2/pi + O(s^4): "
+            + ", ".join(f"{k}={v}" for k, v in sym.items()), sym))
+    evidence.append(Evidence(
+        "numerical", "I(sign X; Y): quadrature vs closed form",
+        f"max |quadrature - (log 2 - h_b(Phi(-s)))| = {sign_err:.1e} on {len(snrs)} s",
+        {"max_abs_error": sign_err}))
+    if subject is None:
+        evidence.append(Evidence(
+            "independent", "I(X; Y) by two quadratures, I(T; Y) in t-space",
+            f"max |log 2 - E h_b(posterior) - (h(X) - h(X|Y))| = {two_err:.1e}; "
+            f"max |I(tanh(aX);Y) - I(X;Y)| = {tanh_err:.1e} on {len(tanh_cases)} (s, a) "
+            f"with a in {{s, 1}}",
+            {"two_quadratures_max_abs_diff": two_err, "tanh_max_abs_diff": tanh_err,
+             "tanh_cases": [[float(s), float(a)] for s, a in tanh_cases]}))
+        gap_name, gap_data = "information gap I(X;Y) - I(sign X;Y)", {"info_x": info_x.tolist()}
+    else:
+        evidence.append(Evidence(
+            "independent", "I(X; Y) by two quadratures",
+            f"max |log 2 - E h_b(posterior) - (h(X) - h(X|Y))| = {two_err:.1e}",
+            {"two_quadratures_max_abs_diff": two_err}))
+        gap_name = f"information gap I(T;Y) - I(sign X;Y), T = {subject.name}"
+        gap_data = {"info_x": info_x.tolist(), "info_t": info_t.tolist()}
+    evidence.append(Evidence(
+        "numerical", gap_name,
+        f"min {gap.min():.2e} (s = {snrs[int(np.argmin(gap))]:.3g}), max {gap.max():.4f} "
+        f"at s = {snrs[i_max]:.3g}; ratio I(sign)/I(X) at s = {snrs[0]:.3g}: "
+        f"{sign_closed[0] / info_x[0]:.4f} (2/pi = {2 / np.pi:.4f})",
+        {"snr": np.round(snrs, 6).tolist(), **gap_data, "info_sign": sign_closed.tolist()}))
     return {
         "sign_quadrature_matches_closed_form": sign_err <= SIGN_QUADRATURE_TOL,
         "two_quadratures_agree": two_err <= TWO_QUADRATURES_TOL,
-        "tanh_information_equals_x": tanh_err <= TANH_QUADRATURE_TOL,
+        "tanh_information_equals_x": tanh_equals_x,
         "information_tanh_exceeds_sign": bool(np.all(gap > 0)),
         "information_sign_exceeds_tanh_somewhere": bool(np.any(gap < -TWO_QUADRATURES_TOL)),
         "information_gap_min": float(gap.min()),
@@ -297,19 +400,22 @@ def _information_evidence(findings: Findings, snrs, tanh_stride: int) -> dict:
         "information_gap_at_smallest_snr": float(gap[0]),
         "information_gap_at_largest_snr": float(gap[-1]),
         "small_snr_ratio_sign_to_x": float(sign_closed[0] / info_x[0]),
-        "posterior_mean_is_tanh_symbolic": sym["posterior_mean_is_tanh"],
-        "jacobian_cancels_symbolic": sym["jacobian_cancels"],
+        "posterior_mean_is_tanh_symbolic": None if sym is None else sym["posterior_mean_is_tanh"],
+        "jacobian_cancels_symbolic": None if sym is None else sym["jacobian_cancels"],
     }
 
 
-def _lion_evidence(findings: Findings, config: CheckConfig, seeds: int, steps: int) -> dict:
+def _lion_evidence(evidence: list, counterexamples: list, config: CheckConfig, seeds: int,
+                   steps: int, representation: Representation) -> dict:
+    configs = lion_configs(representation)
+    if len(configs) == 1:  # no Lion counterpart to compare with sign
+        return dict.fromkeys(_LION_FACTS)
     rng = np.random.default_rng(config.seed)
-    configs = lion_configs()
     outcome = {name: {"wins": 0, "losses": 0, "ties": 0} for name in configs if name != "sign"}
     table = {}
     for problem in convex_problems(config.seed, config.quick):
         x0 = problem.x_star + rng.standard_normal((seeds, problem.d))
-        runs = tuned_runs(problem, x0, steps)
+        runs = tuned_runs(problem, x0, steps, configs)
         scores = {name: compare(runs[name], runs["sign"]) for name in outcome}
         for name, score in scores.items():
             outcome[name][{1: "wins", -1: "losses", 0: "ties"}[score]] += 1
@@ -317,32 +423,35 @@ def _lion_evidence(findings: Findings, config: CheckConfig, seeds: int, steps: i
                                for name, run in runs.items()}
         if all(score < 0 for score in scores.values()):
             name = min(outcome, key=lambda n: (runs[n]["steps"], runs[n]["final_gap"]))
-            findings.counterexamples.append(
-                lion_counterexample(problem, name, runs, x0[0], steps))
+            counterexamples.append(
+                lion_counterexample(problem, name, runs, x0[0], steps, configs))
     n_problems = len(table)
     at_edge = sum(run["lr"] in (LR_GRID[0], LR_GRID[-1]) for runs in table.values()
                   for run in runs.values())
-    findings.evidence.append(Evidence(
+    evidence.append(Evidence(
         "numerical", "Lion sign vs tanh, tuned step size",
         "tanh vs sign over " + f"{n_problems} problems: " + "; ".join(
             f"{name} {o['wins']}W/{o['losses']}L/{o['ties']}T" for name, o in outcome.items())
         + f"; tuned lr at a grid edge in {at_edge} of {n_problems * len(configs)}",
         {"per_problem": table, "outcome": outcome, "tuned_lr_at_grid_edge": at_edge}))
-    facts = {f"{name}_{key}": o[key] for name, o in outcome.items() for key in ("wins", "losses")}
-    facts |= {
+    counts = {f"{name}_{key}": o[key] for name, o in outcome.items() for key in ("wins", "losses")}
+    return {
+        **{name: counts.get(name) for name in _SCALE_FACTS},
         "problems_compared": n_problems,
         "tuned_lr_at_grid_edge": at_edge,
         "some_scale_wins_majority_without_loss": any(
             o["wins"] * 2 > n_problems and o["losses"] == 0 for o in outcome.values()),
         "some_scale_net_positive": any(o["wins"] > o["losses"] for o in outcome.values()),
     }
-    return facts
 
 
-def gather(config: CheckConfig) -> Findings:
+def gather(config: CheckConfig) -> Gathered[Facts]:
+    subject = config.subject
+    if subject is not None and not isinstance(subject, Representation):
+        raise TypeError(f"LN1's subject must be a Representation or None, got {subject!r}")
     snrs = np.geomspace(0.05, 5.0, 6 if config.quick else 25)
     seeds, steps, tanh_stride = (2, 100, 3) if config.quick else (3, 300, 4)
-    findings = Findings(parameters={
+    parameters = {
         "snr_grid": f"geomspace(0.05, 5, {len(snrs)})", "sigma": 1.0,
         "quadrature": "scipy.integrate.quad " + str(QUAD_OPTIONS),
         "tanh_quadrature": f"every {tanh_stride}th s, a in {{s, 1}}, a (s + 10) <= "
@@ -351,26 +460,31 @@ def gather(config: CheckConfig) -> Findings:
         "schedule": "constant", "steps": steps, "starts_per_problem": seeds,
         "start": "x_star + N(0, I)", "rel_target": REL_TARGET, "margin": MARGIN,
         "gap_factor": GAP_FACTOR, "lion": {"b1": 0.9, "b2": 0.99, "weight_decay": 0.0},
-        "seed": config.seed})
-    findings.facts = _information_evidence(findings, snrs, tanh_stride)
-    findings.facts |= _lion_evidence(findings, config, seeds, steps)
-    return findings
+        "seed": config.seed}
+    if subject is not None:
+        parameters["subject"] = subject.description
+    evidence, counterexamples = [], []
+    facts = _information_evidence(evidence, snrs, tanh_stride, subject)
+    facts |= _lion_evidence(evidence, counterexamples, config, seeds, steps,
+                            PAPER if subject is None else subject)
+    return Gathered(facts=Facts(**facts), evidence=evidence, counterexamples=counterexamples,
+                    parameters=parameters)
 
 
-def decide(findings: Findings) -> Verdict:
-    f = findings.facts
-    validated = f.get("sign_quadrature_matches_closed_form") and f.get("two_quadratures_agree")
-    if f.get("information_sign_exceeds_tanh_somewhere"):
+def decide(g: Gathered[Facts]) -> Verdict:
+    f = g.facts
+    validated = f.sign_quadrature_matches_closed_form and f.two_quadratures_agree
+    if f.information_sign_exceeds_tanh_somewhere:
         information = "fails"
-    elif f.get("information_tanh_exceeds_sign") and validated:
+    elif f.information_tanh_exceeds_sign and validated:
         information = "holds"
     else:
         information = "undecided"
-    if f.get("some_scale_wins_majority_without_loss") is None:
+    if f.some_scale_wins_majority_without_loss is None:
         practical = "undecided"
-    elif f["some_scale_wins_majority_without_loss"]:
+    elif f.some_scale_wins_majority_without_loss:
         practical = "holds"
-    elif f.get("some_scale_net_positive"):
+    elif f.some_scale_net_positive:
         practical = "conditional"
     else:
         practical = "fails"
@@ -386,12 +500,28 @@ def decide(findings: Findings) -> Verdict:
                   f"tanh in place of sign in Lion: {practical}",
                   "constant step sizes: sign-Lion stalls at a step-size-sized plateau while tanh "
                   "is linear near 0 (GD-like); decaying schedules were not compared"]
-    if f.get("posterior_mean_is_tanh_symbolic"):
+    if f.posterior_mean_is_tanh_symbolic:
         conditions.append("tanh(mu x/sigma^2) = E[Y|x]; any invertible T (tanh at any scale) "
                           "has I(T;Y) = I(X;Y), so the information argument does not fix the "
                           "scale")
     reason = (f"I(T;Y) = I(X;Y) vs I(sign X;Y): {information} (gap max "
-              f"{f.get('information_gap_max')}); Lion runs: {practical}")
+              f"{f.information_gap_max}); Lion runs: {practical}")
     return Verdict(statement, "none", reason,
                    "the seed states the representation without a derivation",
                    conditions=conditions)
+
+
+CLAIM = Claim(
+    id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="inequality",
+    facts=Facts, gather=gather, decide=decide, derivations=SYMBOLIC,
+    controls=(
+        Control("magnitude |X|",
+                "p(|x| | Y=1) = p(|x| | Y=-1) by symmetry, so I(|X|;Y) = 0 < I(sign X;Y): the "
+                "information claim fails", CONTROLS["magnitude"], "fails", "negative"),
+        Control("tanh(1e30 x)",
+                "invertible, so I(T;Y) = I(X;Y) > I(sign X;Y); but in float64 Lion its "
+                "direction is exactly sign (tanh rounds to +-1 beyond 19.1), so it ties with "
+                "sign on every problem: information holds, the suggestion is not borne out",
+                CONTROLS["tanh_sign_like"], "conditional", "positive"),
+    ),
+)

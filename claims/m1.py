@@ -15,15 +15,37 @@ Rule: *holds* when the measured timescales equal :math:`2^k` (relative error bel
 constant factor 2 from level to level, and the symbolic timescale agrees; *fails* when a measured
 timescale is off or the growth is not geometric; *undecided* without the symbolic evidence.
 Note for Propositions 1-2: larger k means LONGER memory.
+
+Controls (a :class:`BufferBank` as ``config.subject``: K exponential moving averages run by
+``scipy.signal.lfilter``, independent of the core, and their :math:`\\beta_k`, whose timescale
+sympy checks with :func:`proofs.subject_formulas.buffer_timescales`): :math:`\\beta_k = 1 - 2^{-k}`
+has timescales :math:`2^k` (holds); one :math:`\\beta = 7/8` for every level has the constant
+timescale 8 (fails).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional
+
 import numpy as np
+from scipy.signal import lfilter
 
-from emc_theory import EMC, level_betas
+from emc_theory import level_betas
 
-from .base import CheckConfig, Evidence, Findings, Verdict
-from .symbolic import derivation_result
+from .support.base import (
+    CheckConfig,
+    Claim,
+    Control,
+    Evidence,
+    Gathered,
+    Proof,
+    Verdict,
+    emc_source,
+)
+from .support.symbolic import SymbolicResult, derivation_result
+from .support.weights_behaviour import impulse_responses
 
 ID = "M1"
 TITLE = "Momentum states with exponentially increasing memory"
@@ -31,26 +53,49 @@ WHERE = "2.2"
 STATEMENT = ("We maintain K momentum states with exponentially increasing memory, "
              "beta_k = 1 - 2^{-k}.")
 SYMBOLIC = ("effective_memory",)  # derivations of proofs/ this check reads
-PROOF = None
 
 
-def impulse_responses(K: int, horizon: int) -> np.ndarray:
-    """Buffer responses r[k, t] of the core to a unit gradient at t = 1 (shape (K, horizon))."""
-    opt = EMC(K=K, lr=1.0, reading="linear")
-    state = opt.init(np.zeros(2))
-    out = np.empty((K, horizon))
-    grads = np.zeros((horizon, 2))
-    grads[0, 0] = 1.0
-    for t in range(horizon):
-        _, state = opt.update(grads[t], state)
-        out[:, t] = state.momenta[:, 0]
-    return out
+@dataclass(frozen=True)
+class BufferBank:
+    """K momentum buffers :math:`m^{(k)}_t = \\beta_k m^{(k)}_{t-1} + (1-\\beta_k) g_t` with
+    ``beta(k)`` (arithmetic only: evaluated on an integer array and on a sympy symbol), run by
+    ``scipy.signal.lfilter``."""
+
+    name: str
+    beta: Callable
+
+    def betas(self, K: int) -> np.ndarray:
+        return np.asarray(self.beta(np.arange(1, K + 1)), dtype=float) * np.ones(K)
+
+    def impulse_responses(self, K: int, horizon: int) -> np.ndarray:
+        impulse = np.zeros(horizon)
+        impulse[0] = 1.0
+        return np.array([lfilter([1.0 - b], [1.0, -b], impulse) for b in self.betas(K)])
 
 
-def gather(config: CheckConfig) -> Findings:
+@dataclass(frozen=True)
+class Facts:
+    timescales_equal_2_pow_k: Optional[bool]
+    geometric_growth_factor_2: Optional[bool]
+    mean_lag_matches: Optional[bool]
+    symbolic_timescale_2_pow_k: Optional[bool]
+
+
+def gather(config: CheckConfig) -> Gathered[Facts]:
+    subject = config.subject
+    if subject is not None and not isinstance(subject, BufferBank):
+        raise TypeError(f"subject must be a BufferBank or None, got {type(subject).__name__}")
     K = 5 if config.quick else 8
     horizon = 40 * 2 ** K
-    r = impulse_responses(K, horizon)
+    if subject is None:
+        r, betas = impulse_responses(K, horizon), level_betas(K)
+        symbolic = derivation_result("effective_memory")
+    else:
+        from proofs.subject_formulas import buffer_timescales
+
+        r, betas = subject.impulse_responses(K, horizon), subject.betas(K)
+        symbolic = SymbolicResult(f"subject_formulas ({subject.name})",
+                                  buffer_timescales(subject.beta, subject.name).to_json())
     t = np.arange(horizon)
     decay = r[:, 2] / r[:, 1]
     timescale = 1.0 / (1.0 - decay)
@@ -60,34 +105,34 @@ def gather(config: CheckConfig) -> Findings:
     rel_err = float(np.max(np.abs(timescale - expected) / expected))
     ratios = timescale[1:] / timescale[:-1]
     lag_err = float(np.max(np.abs(lag - (expected - 1)) / expected))
-    symbolic = derivation_result("effective_memory")
-    findings = Findings(parameters={"K": K, "horizon": horizon})
-    findings.evidence += [
+    parameters = {"K": K, "horizon": horizon}
+    if subject is not None:
+        parameters["subject"] = subject.name
+    evidence = [
         Evidence("numerical", "buffer impulse responses",
                  f"K={K}: measured timescales 1/(1-decay) = {np.round(timescale, 6).tolist()} "
                  f"(rel. err vs 2^k {rel_err:.1e}); level-to-level ratio "
                  f"{ratios.min():.6f}..{ratios.max():.6f}; mean lags 2^k - 1 "
                  f"(rel. err {lag_err:.1e}); masses {mass.min():.6f}..{mass.max():.6f}",
                  {"timescales": timescale.tolist(), "decay": decay.tolist(),
-                  "betas": level_betas(K).tolist(), "mean_lag": lag.tolist(),
-                  "mass": mass.tolist()}),
+                  "betas": betas.tolist(), "mean_lag": lag.tolist(), "mass": mass.tolist()}),
         symbolic.evidence,
     ]
-    findings.facts = {
-        "timescales_equal_2_pow_k": rel_err < 1e-9,
-        "geometric_growth_factor_2": bool(np.all(np.abs(ratios - 2.0) < 1e-9)),
-        "mean_lag_matches": lag_err < 1e-6,
-        "symbolic_timescale_2_pow_k": symbolic.value("larger_k_longer_memory"),
-    }
-    return findings
+    facts = Facts(
+        timescales_equal_2_pow_k=rel_err < 1e-9,
+        geometric_growth_factor_2=bool(np.all(np.abs(ratios - 2.0) < 1e-9)),
+        mean_lag_matches=lag_err < 1e-6,
+        symbolic_timescale_2_pow_k=symbolic.value("larger_k_longer_memory"),
+    )
+    return Gathered(facts, evidence=evidence, parameters=parameters)
 
 
-def decide(findings: Findings) -> Verdict:
-    f = findings.facts
-    measured = (f["timescales_equal_2_pow_k"], f["geometric_growth_factor_2"], f["mean_lag_matches"])
+def decide(g: Gathered[Facts]) -> Verdict:
+    f = g.facts
+    measured = (f.timescales_equal_2_pow_k, f.geometric_growth_factor_2, f.mean_lag_matches)
     if not all(measured):
         statement, reason = "fails", "a measured timescale is not 2^k or growth is not geometric"
-    elif not f.get("symbolic_timescale_2_pow_k"):
+    elif not f.symbolic_timescale_2_pow_k:
         statement, reason = "undecided", "symbolic timescale not established"
     else:
         statement = "holds"
@@ -95,3 +140,20 @@ def decide(findings: Findings) -> Verdict:
                   "per level, so larger k = longer memory")
     return Verdict(statement, "none", reason, "a definition; no proof needed or given",
                    conditions=["larger k means longer memory (timescale 2^k)"])
+
+
+CLAIM = Claim(
+    id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT,
+    proof=Proof(status="none"), kind="definition", facts=Facts, gather=gather, decide=decide,
+    derivations=SYMBOLIC,
+    controls=(
+        Control("EMA bank, beta_k = 1 - 2^-k",
+                "K exponential moving averages (scipy.signal.lfilter) with timescales "
+                "1/(1 - beta_k) = 2^k: exponentially increasing, factor 2",
+                BufferBank("beta_k = 1 - 2^-k", lambda k: 1 - 1 / 2**k), "holds", "positive"),
+        Control("EMA bank, constant beta = 7/8",
+                "K exponential moving averages all with beta = 7/8: every timescale is 8, memory "
+                "does not increase with k",
+                BufferBank("beta_k = 7/8", lambda k: Fraction(7, 8) + 0 * k), "fails",
+                "negative"),
+    ))

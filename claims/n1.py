@@ -36,8 +36,8 @@ from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadrat
 from emc_theory.replay import run_spec
 from emc_theory.sweep import sweep
 
-from .base import CheckConfig, Evidence, Findings, Verdict
-from .symbolic import derivation_result
+from .support.base import CheckConfig, Evidence, Findings, Verdict
+from .support.symbolic import derivation_result
 
 ID = "N1"
 TITLE = "The power in the update may cause instabilities"

@@ -33,7 +33,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from claims.report import recorded_claims
+from claims.support.report import recorded_claims
 from emc_theory import level_betas, minimize
 from emc_theory.baselines import HeavyBall
 from emc_theory.problems import quadratic

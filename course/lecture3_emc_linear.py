@@ -36,7 +36,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from claims.report import recorded_claims
+from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, level_betas, minimize
 from emc_theory.problems import huber, logistic_regression, quadratic, smoothed_abs
 from emc_theory.schedules import constant, inv_sqrt

@@ -35,9 +35,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
 
-from claims.base import CheckConfig
-from claims.registry import replay_counterexample, run_claim
-from claims.report import recorded_claims
+from claims.support.base import CheckConfig
+from claims.support.registry import replay_counterexample, run_claim
+from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, effective_memory, minimize
 from emc_theory.problems import quadratic
 

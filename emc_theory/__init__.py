@@ -4,8 +4,14 @@ The core (this package) is pure NumPy: gradient entropy, the momentum cascade an
 the EMC optimizer under each reading of the missing update function, baselines, test problems,
 the runner and the batched sweep engine.
 """
-from .cascade import (cascade_weights, effective_memory, entropy_power, level_betas,
-                      level_lambdas, level_timescales)
+from .cascade import (
+                      cascade_weights,
+                      effective_memory,
+                      entropy_power,
+                      level_betas,
+                      level_lambdas,
+                      level_timescales,
+)
 from .emc import EMC, READINGS, EMCDiagnostics, EMCState, apply_reading
 from .entropy import ENTROPY_KINDS, ZERO_GRADIENT_RULE, gradient_entropy, normalized_entropy
 from .runner import STATUSES, Trajectory, minimize

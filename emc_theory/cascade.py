@@ -5,28 +5,71 @@ Level :math:`k = 1..K` keeps :math:`m^{(k)}_t = \beta_k m^{(k)}_{t-1} + (1-\beta
 longer memory*. The weights are
 :math:`\alpha^{(k)} = \exp(\lambda_k \tilde H/\tau) / \sum_j \exp(\lambda_j \tilde H/\tau)` with
 :math:`\lambda_k = k/K` (:math:`\tau = 1` is the paper's rule).
+
+Limits of floating point, checked with an error naming the parameter: ``K <= MAX_LEVELS = 53``
+(for :math:`k \ge 54`, :math:`\beta_k = 1 - 2^{-k}` rounds to 1 in float64, so the level would
+never move and its timescale :math:`1/(1-\beta_k)` would be infinite; float32 state allows
+:math:`K \le 24` for the same reason), and :math:`\tau \ge 1/\text{max float}` (so that the
+logit slopes :math:`\lambda_k/\tau` are finite).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_int, check_positive
+from .validation import as_floating, check_int, check_positive
+
+MAX_LEVELS = np.finfo(np.float64).nmant + 1
+r"""53: the largest ``K`` for which every :math:`\beta_k = 1 - 2^{-k}` is below 1 in float64."""
+
+
+def max_levels(dtype) -> int:
+    r"""The largest ``K`` whose :math:`\beta_k = 1 - 2^{-k}` are all below 1 in ``dtype`` (53 for
+    float64, 24 for float32): a level with :math:`\beta_k = 1` would never move."""
+    return np.finfo(dtype).nmant + 1
+
+
+def check_levels(K, dtype=np.float64) -> int:
+    """``K`` as an int in ``[1, max_levels(dtype)]``, or an error naming ``K`` and the reason."""
+    dtype = np.dtype(dtype)
+    top = max_levels(dtype)
+    return check_int("K", K, 1, top,
+                     f"for k > {top}, beta_k = 1 - 2^-k rounds to 1 in {dtype.name}, so level k "
+                     f"would never move and its timescale 2^k = 1/(1 - beta_k) would be infinite")
+
+
+def check_tau(tau, dtype=np.float64) -> float:
+    r"""``tau`` as a float in :math:`[1/\text{max}, \infty)` of ``dtype``, so that the logit
+    slopes :math:`\lambda_k/\tau \le 1/\tau` are finite (an infinite slope makes the softmax
+    NaN)."""
+    if np.ndim(tau):
+        raise TypeError(f"tau must be a real scalar > 0, got an array of shape {np.shape(tau)}")
+    check_positive("tau", tau)
+    tau = float(tau)
+    dtype = np.dtype(dtype)
+    with np.errstate(over="ignore"):
+        slope = (np.float64(1.0) / np.float64(tau)).astype(dtype)
+    if not np.isfinite(slope):
+        low = 1.0 / float(np.finfo(dtype).max)
+        raise ValueError(f"tau must lie in [{low:.4g}, inf) for {dtype.name} (so that the logit "
+                         f"slopes lambda_k / tau <= 1 / tau are finite in {dtype.name}), "
+                         f"got {tau!r}")
+    return tau
 
 
 def level_betas(K: int) -> np.ndarray:
     r""":math:`\beta_k = 1 - 2^{-k}`, ``k = 1..K``."""
-    k = np.arange(1, check_int("K", K, 1) + 1)
+    k = np.arange(1, check_levels(K) + 1)
     return 1.0 - 2.0 ** (-k)
 
 
 def level_timescales(K: int) -> np.ndarray:
     r""":math:`1/(1-\beta_k) = 2^k`, ``k = 1..K``."""
-    return 2.0 ** np.arange(1, check_int("K", K, 1) + 1)
+    return 2.0 ** np.arange(1, check_levels(K) + 1)
 
 
 def level_lambdas(K: int) -> np.ndarray:
     r""":math:`\lambda_k = k / K`, ``k = 1..K``."""
-    K = check_int("K", K, 1)
+    K = check_levels(K)
     return np.arange(1, K + 1) / K
 
 
@@ -35,8 +78,8 @@ def cascade_weights(ht, K: int, tau: float = 1.0) -> np.ndarray:
 
     ``ht`` of any shape gives weights of shape ``ht.shape + (K,)``, positive, summing to 1.
     """
-    check_positive("tau", tau)
-    ht = np.asarray(ht)
+    tau = check_tau(tau)
+    ht = as_floating(ht, "ht")
     if not np.all(np.isfinite(ht)):
         raise ValueError("ht (the normalised entropy) must be finite")
     return softmax_weights(ht, level_lambdas(K) / tau)

@@ -22,6 +22,12 @@ The step is computed tile by tile (:class:`~emc_theory.entropy.Tiles`) in preall
 buffers (cached per ``(runs, d, dtype)`` and thread on the optimizer object; the state stays
 explicit), so a step reads and writes each buffer once from memory and a float32 state stays
 float32 throughout. The arithmetic is that of the formulas above, operation for operation.
+
+Checked at the boundary, each error naming the parameter: ``K`` in ``[1, 53]`` (``[1, 24]`` for
+a float32 state) and ``tau`` with finite slopes :math:`\lambda_k/\tau` (the limits of
+:mod:`emc_theory.cascade`); a per-run ``lr`` with one entry per run; real (not complex)
+``params`` and ``grads``; a ``state`` from ``EMC.init`` of the same ``K`` (cheap structural
+checks at each step); a non-empty batch.
 """
 from __future__ import annotations
 
@@ -32,12 +38,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cascade import (effective_memory, entropy_power, level_betas, level_lambdas,
-                      softmax_weights)
+from .cascade import (
+    check_levels,
+    check_tau,
+    effective_memory,
+    entropy_power,
+    level_betas,
+    level_lambdas,
+    softmax_weights,
+)
 from .entropy import ENTROPY_KINDS, Tiles, check_dimension, row_entropy
-from .schedules import as_schedule, lr_at
-from .validation import (as_floating, check_choice, check_finite_grads, check_int,
-                         check_positive)
+from .schedules import as_schedule, check_lr_for_params, check_per_run_lr, lr_at
+from .validation import as_floating, check_choice, check_finite_grads, check_not_empty
 
 READINGS = ("power", "root", "linear")
 
@@ -104,14 +116,18 @@ class _Workspace:
 
 class _WorkspaceCache:
     """The last :class:`_Workspace` built, per thread; copies and pickles of an optimizer start
-    empty (buffers carry no state between steps)."""
+    empty (buffers carry no state between steps). ``on_new_dtype(dtype)`` is called before a
+    workspace of a dtype is built (the optimizer's per-dtype checks, off the per-step path)."""
 
     def __init__(self):
         self._local = threading.local()
 
-    def get(self, betas: np.ndarray, rows: int, d: int, dtype: np.dtype) -> _Workspace:
+    def get(self, betas: np.ndarray, rows: int, d: int, dtype: np.dtype,
+            on_new_dtype=None) -> _Workspace:
         ws = getattr(self._local, "workspace", None)
         if ws is None or ws.key != (rows, d, dtype):
+            if on_new_dtype is not None and (ws is None or ws.key[2] != dtype):
+                on_new_dtype(dtype)
             ws = self._local.workspace = _Workspace(betas, rows, d, dtype)
         return ws
 
@@ -136,10 +152,10 @@ class EMC:
     _workspaces: _WorkspaceCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        check_int("K", self.K, 1)
+        check_levels(self.K)
         check_choice("reading", self.reading, READINGS)
         check_choice("entropy", self.entropy, ENTROPY_KINDS)
-        check_positive("tau", self.tau)
+        check_tau(self.tau)
         object.__setattr__(self, "schedule", as_schedule(self.lr))
         object.__setattr__(self, "betas", level_betas(self.K))
         object.__setattr__(self, "logit_slopes", level_lambdas(self.K) / self.tau)
@@ -150,12 +166,39 @@ class EMC:
                 "reading": self.reading, "entropy": self.entropy, "tau": float(self.tau)}
 
     def init(self, params) -> EMCState:
-        """Zero buffers :math:`m^{(k)}_0 = 0` of shape ``(K, *params.shape)``."""
-        params = as_floating(params)
+        """Zero buffers :math:`m^{(k)}_0 = 0` of shape ``(K, *params.shape)``, in ``params``'
+        floating dtype. A per-run ``lr`` must have shape ``params.shape[:-1]``."""
+        params = as_floating(params, "params")
         if params.ndim == 0:
             raise ValueError("params must have at least one axis (the dimension d)")
         check_dimension(params.shape[-1])
+        self._check_dtype(params.dtype)
+        check_lr_for_params(self.schedule, params.shape)
         return EMCState(0, np.zeros((self.K,) + params.shape, dtype=params.dtype))
+
+    def _check_dtype(self, dtype) -> None:
+        """``K`` and ``tau`` within what ``dtype`` represents (:mod:`emc_theory.cascade`)."""
+        check_levels(self.K, dtype)
+        check_tau(self.tau, dtype)
+
+    def _check_state(self, state) -> np.ndarray:
+        """The momenta of ``state`` after cheap structural checks naming ``state``."""
+        if not isinstance(state, EMCState):
+            raise TypeError(f"state must be the EMCState of EMC.init (for this EMC, K = {self.K}), "
+                            f"got {type(state).__name__}")
+        count, momenta = state
+        if (isinstance(count, bool) or not isinstance(count, (int, np.integer))
+                or count < 0):
+            raise ValueError(f"state.count must be an integer >= 0 (the updates done), got "
+                             f"{count!r}: the state is corrupted")
+        if (not isinstance(momenta, np.ndarray) or momenta.dtype.kind != "f"
+                or momenta.ndim < 2 or momenta.shape[0] != self.K or momenta.shape[-1] < 2):
+            got = (f"shape {momenta.shape}, dtype {momenta.dtype}"
+                   if isinstance(momenta, np.ndarray) else type(momenta).__name__)
+            raise ValueError(f"state.momenta must be a floating array of shape (K, *params.shape) "
+                             f"with K = {self.K} (this EMC) and d >= 2, got {got}: the state "
+                             "comes from another EMC (another K) or is corrupted")
+        return momenta
 
     def update(self, grads, state: EMCState, params=None, *, inplace: bool = False):
         """Return ``(updates, new_state)``; with ``inplace`` the buffers of ``state`` are reused.
@@ -169,21 +212,26 @@ class EMC:
         return self._step(grads, state, inplace, diagnostics=True)
 
     def _step(self, grads, state: EMCState, inplace: bool, diagnostics: bool):
-        momenta = state.momenta
+        momenta = self._check_state(state)
         shape, dtype = momenta.shape[1:], momenta.dtype
-        if np.shape(grads) != shape:
-            raise ValueError(f"grads must have shape {shape} (the params' shape), got "
-                             f"{np.shape(grads)}")
+        if not isinstance(grads, np.ndarray) or grads.dtype.kind not in "fiu":
+            grads = as_floating(grads, "grads")
+        if grads.shape != shape:
+            raise ValueError(f"grads must have shape {shape}, the shape of params (the optimizer "
+                             f"state's shape), got {grads.shape}")
+        check_not_empty("grads", shape)
         d = shape[-1]
         rows = momenta[0].size // d
         g = np.ascontiguousarray(grads, dtype=dtype).reshape(rows, d)
-        ws = self._workspaces.get(self.betas, rows, d, dtype)
+        ws = self._workspaces.get(self.betas, rows, d, dtype, self._check_dtype)
         h = row_entropy(g, self.entropy, ws.tiles,
                         on_nonfinite=lambda: check_finite_grads(np.asarray(grads)))
         t = state.count + 1
         neg_eta = -np.asarray(lr_at(self.schedule, t, len(shape) - 1), dtype=dtype)
-        if neg_eta.ndim and neg_eta.shape != (rows, 1):
-            neg_eta = np.broadcast_to(neg_eta, shape[:-1] + (1,)).reshape(rows, 1)
+        if neg_eta.ndim:
+            if neg_eta.shape[:-1] != shape[:-1]:
+                check_per_run_lr(neg_eta.shape[:-1], shape[:-1])
+            neg_eta = neg_eta.reshape(rows, 1)
         ht = np.divide(h, math.log(d), out=np.empty(rows, dtype))
         alpha = softmax_weights(ht, self.logit_slopes)
         gamma = entropy_power(ht)

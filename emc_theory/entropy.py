@@ -11,6 +11,8 @@ Cases the paper leaves undefined, and the rule used here:
 * ``g = 0``: :math:`p` is 0/0. Convention (``ZERO_GRADIENT_RULE``): :math:`p` is taken uniform, the
   maximum-entropy distribution, so :math:`H = \log d` and :math:`\tilde H = 1`.
 * NaN / Inf in ``g``: the entropy is not computed (NaN); optimizers raise before it is reached.
+* an empty last axis (``d = 0``): there is no distribution; :func:`gradient_entropy` raises
+  ``ValueError`` naming ``g``. An empty batch (``g`` of shape ``(0, d)``) has an empty entropy.
 
 The computation (:func:`row_entropy`) is blocked over :class:`Tiles` so that the optimizer's hot
 path reuses preallocated buffers and stays in cache; see its docstring for the numerics.
@@ -126,16 +128,19 @@ def _rescaled_entropy(g: np.ndarray, kind: str, log_d: float, on_nonfinite) -> n
 
 
 def _as_rows(g) -> np.ndarray:
-    g = as_floating(g)
+    g = as_floating(g, "g")
     if g.ndim == 0:
         raise ValueError("g must have at least one axis (the dimension d)")
+    if g.shape[-1] == 0:
+        raise ValueError(f"g must have at least one entry along its last axis (d >= 1): the "
+                         f"entropy of an empty gradient is undefined; got shape {g.shape}")
     return np.ascontiguousarray(g).reshape(-1, g.shape[-1])
 
 
 def gradient_weights(g: np.ndarray, kind: str = "l2") -> np.ndarray:
     r"""The distribution :math:`p` over the last axis; uniform where ``g = 0``."""
     check_choice("entropy kind", kind, ENTROPY_KINDS)
-    g = np.asarray(g)
+    g = _as_rows(g).reshape(np.shape(g))
     q = np.square(g) if kind == "l2" else np.abs(g)
     s = q.sum(axis=-1, keepdims=True)
     d = g.shape[-1]
@@ -150,12 +155,14 @@ def gradient_entropy(g: np.ndarray, kind: str = "l2") -> np.ndarray:
     ``g.shape[:-1]``."""
     check_choice("entropy kind", kind, ENTROPY_KINDS)
     rows = _as_rows(g)
+    if rows.shape[0] == 0:   # an empty batch
+        return np.empty(np.shape(g)[:-1], rows.dtype)
     h = row_entropy(rows, kind, Tiles(*rows.shape, rows.dtype))
     return h.astype(rows.dtype).reshape(np.shape(g)[:-1])
 
 
 def normalized_entropy(g: np.ndarray, kind: str = "l2") -> np.ndarray:
     r""":math:`\tilde H = H / \log d \in [0, 1]`; raises for ``d = 1``."""
-    g = np.asarray(g)
+    g = as_floating(g, "g")
     check_dimension(g.shape[-1] if g.ndim else 0)
     return gradient_entropy(g, kind) / float(np.log(g.shape[-1]))

@@ -22,21 +22,32 @@ Every problem evaluates ``value``/``grad`` batched over leading axes (``x`` of s
 
     {"name": ..., "params": {factory keyword arguments}, "d", "L", "mu", "f_star",
      "x_star": list | None, "x_star_source": str}
+
+Constructors refuse parameters that would make a stated constant overflow or underflow (``L``
+outside the normal float64 range, a positive ``mu`` below it, a non-finite Hessian matrix,
+``x_star`` or ``f_star``), naming the parameter and its allowed range where one parameter sets
+the constant (``cond``, ``mu``, ``eps``, ``scale``, ``a * w**2``, ``reg``).
 """
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 from scipy.optimize import linprog
 from scipy.special import expit, logsumexp, softmax
 
-from .validation import as_floating, check_choice, check_int, check_positive
+from .validation import as_floating, check_choice, check_int, check_positive, check_real
 
 NEWTON_GRAD_TOL = 1e-12
-r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \max(1, \|A\|_2)`."""
+r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \|A\|_2` (the gradient's own scale:
+:math:`\nabla f = A^\top \nabla\phi + r x` with :math:`\|\nabla \phi\| \le 1`)."""
+
+_TINY, _HUGE = float(np.finfo(float).tiny), float(np.finfo(float).max)
+"""The normal float64 range: a stated ``L`` (or positive ``mu``) outside it has overflowed or
+underflowed (``1/L``, the step-size unit, would then be infinite or zero)."""
 
 
 class Problem:
@@ -44,11 +55,21 @@ class Problem:
     through ``_value`` (``(..., d) -> (...)``), ``_grad`` and ``_hessian`` (one point)."""
 
     def __init__(self, name: str, params: dict, d: int, L: float, mu: Optional[float]):
+        L = float(L)
+        mu = None if mu is None else float(mu)
+        if not _TINY <= L <= _HUGE:
+            raise ValueError(f"{name}: the smoothness constant L = {L!r} must lie in "
+                             f"[{_TINY:.4g}, {_HUGE:.4g}] (a finite, normal float64); the "
+                             f"parameters {params} make it overflow or underflow")
+        if mu is not None and not (mu == 0 or _TINY <= mu <= L):
+            raise ValueError(f"{name}: the strong-convexity constant mu = {mu!r} must be 0 or lie "
+                             f"in [{_TINY:.4g}, L = {L:.4g}]; the parameters {params} make it "
+                             "overflow or underflow")
         self.name = name
         self.params = params
         self.d = d
-        self.L = float(L)
-        self.mu = None if mu is None else float(mu)
+        self.L = L
+        self.mu = mu
         self.x_star: Optional[np.ndarray] = None
         self.f_star: Optional[float] = None
         self.x_star_source = ""
@@ -56,18 +77,25 @@ class Problem:
     def _set_minimum(self, x_star: Optional[np.ndarray], f_star: Optional[float], source: str):
         if x_star is not None:
             x_star = np.array(x_star, dtype=float)
+            if not np.all(np.isfinite(x_star)):
+                raise ValueError(f"{self.name}: the minimiser x_star overflowed ({source}); the "
+                                 f"parameters {self.params} are out of the representable range")
             x_star.setflags(write=False)
+        if f_star is not None and not np.isfinite(f_star):
+            raise ValueError(f"{self.name}: the minimum f_star = {f_star!r} is not finite "
+                             f"({source}); the parameters {self.params} are out of the "
+                             "representable range")
         self.x_star, self.f_star, self.x_star_source = x_star, f_star, source
 
     def _check_x(self, x) -> tuple:
         """``x`` as a floating array of shape ``(..., d)`` and the problem in its dtype."""
-        x = as_floating(x)
+        x = as_floating(x, "x")
         if x.ndim == 0 or x.shape[-1] != self.d:
             raise ValueError(f"x must have shape (..., {self.d}) (last axis = d = {self.d}) for "
                              f"problem {self.name!r}, got shape {x.shape}")
         return x, self.in_dtype(x.dtype)
 
-    def in_dtype(self, dtype) -> "Problem":
+    def in_dtype(self, dtype) -> Problem:
         r"""This problem with its array constants (:math:`x^\star`, matrices, weights, data) in
         ``dtype``, so a float32 ``x`` is evaluated in float32 (cached; float64 gives the problem
         itself). The stated constants ``L``, ``mu`` and ``f_star`` are those of the float64
@@ -156,8 +184,14 @@ class SeparableProblem(Problem):
         self.profile, self.weights, self.rotation = profile, weights, rotation
         self._matrix = None
         if profile.quadratic and rotation is not None:
-            hess = (rotation * weights) @ rotation.T
-            self._matrix = 0.5 * (hess + hess.T)
+            with np.errstate(over="ignore", invalid="ignore"):
+                hess = (rotation * weights) @ rotation.T
+                self._matrix = 0.5 * (hess + hess.T)
+            if not np.all(np.isfinite(self._matrix)):
+                raise ValueError(f"{name}: the Hessian matrix Q diag(w) Q^T overflows (L = {L:.4g}"
+                                 f"); L must be at most about {_HUGE / 2:.4g} (the largest "
+                                 f"eigenvalue; entries of H + H^T reach 2L), with parameters "
+                                 f"{params}")
         self._set_minimum(x_star, 0.0, x_star_source)
 
     def _coords(self, x: np.ndarray) -> np.ndarray:
@@ -203,7 +237,7 @@ def _haar_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
 
 
 def _vector_param(name: str, value, d: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    arr = check_real(name, value)
     if arr.shape != (d,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a finite array of shape (d,) = ({d},), got {value!r}")
     return arr
@@ -251,10 +285,16 @@ def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometri
     d = check_int("d", d, 2)
     check_choice("spectrum", spectrum, ("geometric", "linear"))
     if eigenvalues is None:
-        cond = 10.0 if cond is None else float(cond)
-        mu = 1.0 if mu is None else float(check_positive("mu", mu))
+        cond = 10.0 if cond is None else _scalar("cond", cond)
+        mu = 1.0 if mu is None else _scalar("mu", check_positive("mu", mu))
         if not (np.isfinite(cond) and cond >= 1):
             raise ValueError(f"cond must be finite and >= 1 (allowed range [1, inf)), got {cond!r}")
+        if not _TINY <= mu <= _HUGE:
+            raise ValueError(f"mu must lie in [{_TINY:.4g}, {_HUGE:.4g}] (a normal float64, so "
+                             f"that 1/mu is finite), got {mu!r}")
+        if not mu * cond <= _HUGE:
+            raise ValueError(f"cond must lie in [1, {_HUGE / mu:.4g}] for mu = {mu!r} (so that "
+                             f"L = mu * cond <= {_HUGE:.4g} is finite), got cond = {cond!r}")
         spaced = np.geomspace if spectrum == "geometric" else np.linspace
         weights = spaced(mu, mu * cond, d)
     else:
@@ -268,6 +308,21 @@ def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometri
     params = {"d": d, "cond": cond, "spectrum": spectrum, "rotate": bool(rotate), "seed": seed,
               "x_star": x_star, "mu": mu, "eigenvalues": eigenvalues}
     return _separable("quadratic", _quadratic_profile(), params, weights)
+
+
+def _scalar(name: str, value) -> float:
+    """A real scalar as a float, or a TypeError naming ``name`` (strings, complex, arrays)."""
+    arr = check_real(name, value)
+    if arr.ndim:
+        raise TypeError(f"{name} must be a real scalar, got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def _scale_range(name: str, value: float, low: float, high: float, why: str) -> float:
+    """Raise unless ``low <= value <= high`` (``why`` says what the range keeps finite)."""
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low:.4g}, {high:.4g}] ({why}), got {value!r}")
+    return value
 
 
 def huber(d: int = 10, *, delta: float = 1.0, seed: int = 0, x_star=None, weights=None,
@@ -294,12 +349,14 @@ def smoothed_abs(d: int = 10, *, eps: float = 0.1, seed: int = 0, x_star=None, w
     :math:`L = \max_i w_i / \varepsilon` and :math:`\mu = 0` (:math:`\rho'' \to 0` as
     :math:`|t| \to \infty`)."""
     eps = float(check_positive("eps", eps))
+    w = _weights_param(weights, check_int("d", d, 2))
+    _scale_range("eps", eps, w.max() / _HUGE, w.max() / _TINY,
+                 "so that L = max(weights) / eps is a finite, normal float64")
     profile = ScalarProfile(
         lambda t: np.sqrt(t**2 + eps**2) - eps,
         lambda t: t / np.sqrt(t**2 + eps**2),
         lambda t: eps**2 / (t**2 + eps**2) ** 1.5,
         1.0 / eps, 0.0)
-    w = _weights_param(weights, check_int("d", d, 2))
     params = {"d": d, "eps": eps, "seed": seed, "x_star": x_star,
               "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
     return _separable("smoothed_abs", profile, params, w)
@@ -311,12 +368,14 @@ def cauchy_loss(d: int = 10, *, scale: float = 1.0, seed: int = 0, x_star=None, 
     :math:`\rho'' = 2(s^2 - t^2)/(s^2 + t^2)^2 \in [-1/(4 s^2), 2/s^2]` (minimum at
     :math:`t^2 = 3 s^2`), so :math:`L = 2 \max_i w_i / s^2`, ``mu = None``, :math:`f^\star = 0`."""
     s = float(check_positive("scale", scale))
+    w = _weights_param(weights, check_int("d", d, 2))
+    _scale_range("scale", s, np.sqrt(2 * w.max() / _HUGE), np.sqrt(2 * w.max() / _TINY),
+                 "so that L = 2 max(weights) / scale^2 is a finite, normal float64")
     profile = ScalarProfile(
         lambda t: np.log1p((t / s) ** 2),
         lambda t: 2.0 * t / (s**2 + t**2),
         lambda t: 2.0 * (s**2 - t**2) / (s**2 + t**2) ** 2,
         2.0 / s**2, -1.0 / (4.0 * s**2))
-    w = _weights_param(weights, check_int("d", d, 2))
     params = {"d": d, "scale": s, "seed": seed, "x_star": x_star,
               "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
     return _separable("cauchy_loss", profile, params, w)
@@ -331,13 +390,17 @@ def cosine_bowl(d: int = 10, *, a: float = 1.0, w: float = 2.0, seed: int = 0, x
     :math:`\rho(t) \ge t^2/2`."""
     a = float(check_positive("a", a))
     omega = float(check_positive("w", w))
-    curvature = a * omega**2
+    weights_arr = _weights_param(weights, check_int("d", d, 2))
+    with np.errstate(over="ignore"):
+        curvature = float(np.float64(a) * np.float64(omega) ** 2)  # inf, not OverflowError
+    if not weights_arr.max() * (1.0 + curvature) <= _HUGE:
+        raise ValueError(f"a * w**2 must be at most {_HUGE / weights_arr.max() - 1:.4g} (so that "
+                         f"L = max(weights) (1 + a w^2) is finite), got a = {a!r}, w = {omega!r}")
     profile = ScalarProfile(
         lambda t: 0.5 * t**2 + a * (1.0 - np.cos(omega * t)),
         lambda t: t + a * omega * np.sin(omega * t),
         lambda t: 1.0 + curvature * np.cos(omega * t),
         1.0 + curvature, 1.0 - curvature)
-    weights_arr = _weights_param(weights, check_int("d", d, 2))
     params = {"d": d, "a": a, "w": omega, "seed": seed, "x_star": x_star,
               "weights": None if weights is None else weights_arr.tolist(), "rotate": bool(rotate)}
     return _separable("cosine_bowl", profile, params, weights_arr)
@@ -387,9 +450,11 @@ class CompositeProblem(Problem):
                  no_minimiser_reason: str = ""):
         self.outer, self.A, self.b, self.reg = outer, A, b, float(reg)
         norm_A = np.linalg.norm(A, 2)
-        super().__init__(name, params, A.shape[1], outer.max_curvature * norm_A**2 + reg, reg)
+        with np.errstate(over="ignore"):
+            L = outer.max_curvature * norm_A**2 + reg
+        super().__init__(name, params, A.shape[1], L, reg)
         if has_minimiser:
-            x_star, grad_norm, iters = self._newton(NEWTON_GRAD_TOL * max(1.0, norm_A))
+            x_star, grad_norm, iters = self._newton(NEWTON_GRAD_TOL * norm_A)
             self._set_minimum(x_star, float(self._value(x_star)),
                               f"computed numerically: Newton's method from 0, {iters} iterations, "
                               f"||grad f(x_star)|| = {grad_norm:.1e}")
@@ -436,10 +501,20 @@ class CompositeProblem(Problem):
 
 
 def _check_reg(reg) -> float:
-    reg = float(reg)
+    reg = _scalar("reg", reg)
     if not (np.isfinite(reg) and reg >= 0):
         raise ValueError(f"reg must be finite and >= 0 (allowed range [0, inf)), got {reg!r}")
+    if 0 < reg < _TINY:
+        raise ValueError(f"reg must be 0 or lie in [{_TINY:.4g}, {_HUGE:.4g}] (a normal float64, "
+                         f"so that 1/mu = 1/reg is finite), got {reg!r}")
     return reg
+
+
+def _check_curvature_sum(curvature: float, reg: float) -> None:
+    """``L = curvature + reg`` must not overflow (``reg`` is the parameter a user can push)."""
+    if not curvature + reg <= _HUGE:
+        raise ValueError(f"reg must lie in [0, {_HUGE - curvature:.4g}] (so that L = "
+                         f"{curvature:.4g} + reg is finite), got {reg!r}")
 
 
 def _linearly_separable(margins_matrix: np.ndarray) -> bool:
@@ -470,11 +545,16 @@ def logistic_regression(n: int = 50, d: int = 10, *, reg: float = 1e-2, seed: in
     margins = X @ (rng.standard_normal(d) / np.sqrt(d))
     y = np.sign(margins) if separable else np.where(rng.random(n) < expit(margins), 1.0, -1.0)
     A = -y[:, None] * X
+    _check_curvature_sum(0.25 / n * np.linalg.norm(A, 2) ** 2, reg)
     has_minimiser = reg > 0 or not _linearly_separable(A)
     params = {"n": n, "d": d, "reg": reg, "seed": seed, "separable": bool(separable)}
     return CompositeProblem("logistic_regression", params, _mean_softplus(n), A, np.zeros(n), reg,
                             has_minimiser, infimum=0.0,
                             no_minimiser_reason="data linearly separable and reg = 0")
+
+
+LSE_NORM_RANGE = (2.0**-500, 2.0**500)
+r"""The allowed range of :math:`\|A\|_2` in :func:`log_sum_exp` (its ``scale`` range follows)."""
 
 
 def log_sum_exp(d: int = 10, m: int = 20, *, scale: float = 1.0, seed: int = 0,
@@ -497,7 +577,14 @@ def log_sum_exp(d: int = 10, m: int = 20, *, scale: float = 1.0, seed: int = 0,
                          f"R^d for a minimiser to exist), got m = {m}")
     rng = np.random.default_rng(seed)
     gaussian = rng.standard_normal((m, d))
-    A = scale * (gaussian - gaussian.mean(axis=0))
+    centred = gaussian - gaussian.mean(axis=0)
+    unit_norm = float(np.linalg.norm(centred, 2))
+    _scale_range("scale", scale, LSE_NORM_RANGE[0] / unit_norm, LSE_NORM_RANGE[1] / unit_norm,
+                 f"so that ||A||_2 = scale * {unit_norm:.6g} (d = {d}, m = {m}, seed = {seed}) "
+                 f"lies in [2^-500, 2^500]: L = ||A||^2/2 + reg, Newton's Hessian and the "
+                 f"minimiser ~ 1/||A|| stay finite and nonzero")
+    A = scale * centred
+    _check_curvature_sum(0.5 * np.linalg.norm(A, 2) ** 2, reg)
     b = rng.standard_normal(m)
     params = {"d": d, "m": m, "scale": scale, "seed": seed, "reg": reg}
     return CompositeProblem("log_sum_exp", params, _log_sum_exp(), A, b, reg, has_minimiser=True)
@@ -543,7 +630,7 @@ class StackedProblem:
 
     def value_and_grad(self, x):
         """Per-row ``(value, grad)`` of ``x`` of shape ``(B, d)``, each row by its problem."""
-        x = as_floating(x)
+        x = as_floating(x, "x")
         if x.shape != (self.assignment.size, self.d):
             raise ValueError(f"x must have shape ({self.assignment.size}, {self.d}) (one row per "
                              f"stacked run), got {x.shape}")
@@ -558,7 +645,7 @@ class StackedProblem:
     def grad(self, x):
         return self.value_and_grad(x)[1]
 
-    def select(self, keep) -> "StackedProblem":
+    def select(self, keep) -> StackedProblem:
         """The stack of the runs ``keep`` (an index or mask over the rows)."""
         return StackedProblem(self.problems, self.assignment[keep])
 

@@ -1,6 +1,9 @@
-"""JSON-ready copies of run records: the one conversion every writer of records uses."""
+"""Records as JSON: :func:`json_ready`, the one conversion of run records to plain JSON values,
+and :func:`dumps`, the one canonical JSON writer (the claim reports, the experiments' run records
+and the benchmark record all write through it)."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -24,3 +27,16 @@ def json_ready(obj, nonfinite=None):
     if isinstance(obj, float) and not math.isfinite(obj):
         return nonfinite(obj) if callable(nonfinite) else nonfinite
     return obj
+
+
+def dumps(obj, *, indent: int | None = 1, nonfinite=None) -> str:
+    """Canonical JSON text of ``obj``, ending with a newline: :func:`json_ready` (``nonfinite``
+    as there: ``None`` writes ``null``, ``repr`` keeps ``"inf"``/``"nan"`` as strings), keys
+    sorted, ``allow_nan=False``; ``indent`` spaces per level, or ``None`` for the compact form
+    (no spaces after separators). The same content always gives the same bytes."""
+    if indent is not None and (isinstance(indent, bool) or not isinstance(indent, int)
+                               or indent < 0):
+        raise ValueError(f"indent must be an integer >= 0 or None, got {indent!r}")
+    separators = (",", ":") if indent is None else None
+    return json.dumps(json_ready(obj, nonfinite), sort_keys=True, indent=indent,
+                      separators=separators, allow_nan=False) + "\n"

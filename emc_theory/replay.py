@@ -6,6 +6,7 @@ import numpy as np
 from .optimizers import make_optimizer
 from .problems import make_problem
 from .runner import minimize
+from .validation import as_floating
 
 _RUN_OPTIONS = ("tol", "gap_tol", "divergence_factor")
 
@@ -16,7 +17,7 @@ def run_spec(optimizer, problem, x0, steps: int, **options) -> dict:
     if unknown:
         raise ValueError(f"run options must be among {_RUN_OPTIONS}, got {sorted(unknown)}")
     return {"optimizer": optimizer.describe(), "problem": problem.describe(),
-            "x0": np.asarray(x0, dtype=float).tolist(), "steps": int(steps),
+            "x0": np.asarray(as_floating(x0, "x0"), dtype=float).tolist(), "steps": int(steps),
             **{k: v for k, v in options.items() if v is not None}}
 
 

@@ -6,8 +6,9 @@ of the same shape: a sweep over step sizes and schedules is then one array progr
 """
 from __future__ import annotations
 
+import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
 
 import numpy as np
 
@@ -27,12 +28,16 @@ class Schedule:
 
     ``kind`` is one kind, or one per run (a sequence shaped like ``eta0``): run ``i`` then
     follows ``kind[i]`` with :math:`\eta_0` = ``eta0[i]``, the same arithmetic as a schedule of
-    that single kind (per-run kinds that are all equal are stored as that one kind)."""
+    that single kind (per-run kinds that are all equal are stored as that one kind).
 
-    eta0: Union[float, np.ndarray]
-    kind: Union[str, Sequence[str]] = "constant"
+    ``eta0`` is a real number or a numpy array of reals (a list, tuple or string raises a
+    TypeError naming ``lr``: a sequence would multiply as a sequence, a string would be parsed)."""
+
+    eta0: float | np.ndarray
+    kind: str | Sequence[str] = "constant"
 
     def __post_init__(self):
+        _check_eta0(self.eta0)
         if isinstance(self.kind, str):
             check_choice("schedule kind", self.kind, _DECAYS)
         else:
@@ -57,7 +62,7 @@ class Schedule:
         decays = np.array([decay(t) for decay in _DECAYS.values()])
         return self.eta0 * decays[self._kind_index]
 
-    def select(self, keep) -> "Schedule":
+    def select(self, keep) -> Schedule:
         """The schedule of the runs ``keep`` (an index or mask over the batch axis)."""
         if np.ndim(self.eta0) == 0:
             return self
@@ -83,6 +88,39 @@ class CallableSchedule:
         return {"kind": "callable", "name": getattr(self.fn, "__name__", repr(self.fn))}
 
 
+LR_FORMS = ("a real number > 0, a numpy array of per-run values > 0 (shape: the batch axes of "
+            "params, params.shape[:-1]), a Schedule, or a callable t -> eta_t")
+
+
+def _check_eta0(eta0) -> None:
+    """``eta0`` is a real scalar or a real numpy array; a list, a tuple or a string is refused (a
+    sequence would multiply as a sequence and a string would be parsed)."""
+    if isinstance(eta0, np.ndarray):
+        ok = eta0.dtype.kind in "iuf"
+    else:
+        ok = isinstance(eta0, numbers.Real) and not isinstance(eta0, (bool, np.bool_))
+    if not ok:
+        hint = (" (pass np.asarray(lr) for per-run step sizes)"
+                if isinstance(eta0, (list, tuple)) else "")
+        raise TypeError(f"lr (eta0) must be {LR_FORMS}; got {type(eta0).__name__} "
+                        f"{eta0!r}{hint}")
+
+
+def check_per_run_lr(eta_shape: tuple, batch_shape: tuple) -> None:
+    """Raise unless a per-run step size of shape ``eta_shape`` has the batch axes' shape."""
+    if tuple(eta_shape) != tuple(batch_shape):
+        raise ValueError(
+            f"a per-run lr must have the shape of the batch axes of params {tuple(batch_shape)} "
+            f"(one step size per run), got {tuple(eta_shape)}")
+
+
+def check_lr_for_params(schedule, params_shape: tuple) -> None:
+    """At ``init``: a :class:`Schedule` with per-run ``eta0`` must have one entry per run of
+    params of ``params_shape`` (a callable's values are checked at each step)."""
+    if isinstance(schedule, Schedule) and np.ndim(schedule.eta0):
+        check_per_run_lr(np.shape(schedule.eta0), params_shape[:-1])
+
+
 def constant(eta0) -> Schedule:
     r""":math:`\eta_t = \eta_0`."""
     return Schedule(eta0, "constant")
@@ -98,7 +136,7 @@ def inv_t(eta0) -> Schedule:
     return Schedule(eta0, "inv_t")
 
 
-def as_schedule(lr) -> Union[Schedule, CallableSchedule]:
+def as_schedule(lr) -> Schedule | CallableSchedule:
     """A float or array means a constant step; a :class:`Schedule` passes through; any other
     callable is wrapped so its values are checked."""
     if isinstance(lr, (Schedule, CallableSchedule)):

@@ -11,6 +11,16 @@ without a known :math:`f^\star` runs in a group of its own), where stopped runs 
 dropped, not recomputed. A group larger than ``chunk_runs`` is split into chunks so memory stays
 bounded.
 
+Step sizes are absolute, or in units of :math:`1/L` (each problem's own :math:`L`), or
+*start-dependent*: :math:`\eta_0 = v / (L \max(1, \|\nabla f(x_0)\|_\infty))` for a grid value
+:math:`v` (unit :data:`START_SCALED`; the step shrinks with the start's gradient, so the first
+step of a method whose update grows like a power of the gradient stays bounded); ``lr_unit`` may
+give one unit per step size, so fixed and start-dependent steps share one grid and one program.
+The tolerance ``tol`` is absolute, or with ``tol_relative`` relative to the start gradient: run
+``i`` stops when :math:`\|\nabla f(x_t)\| \le \mathrm{tol} \max(1, \|\nabla f(x_0)\|)`.
+Start-dependent values are computed in the chunk from the run's own start point and problem, and
+recorded in the table (``lr``; a column ``tol``).
+
 Run ``i`` starts at :math:`x_0 = c + s_i z_{\mathrm{seed}_i}`, :math:`z \sim N(0, I_d)` drawn by
 ``np.random.default_rng(seed).standard_normal(d)`` and :math:`c = x^\star` (0 for a problem
 without a minimiser): every step size and optimizer sees the same start points. Or the start
@@ -40,9 +50,10 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -57,7 +68,8 @@ from .validation import check_choice, check_int, check_positive
 RUN_COLUMNS = ("run", "problem", "d", "optimizer")
 GRID_COLUMNS = ("schedule", "lr", "start", "start_scale", "seed")
 RESULT_COLUMNS = ("status", "stop_step", "final_gap", "final_grad_norm")
-LR_UNITS = ("absolute", "1/L")
+START_SCALED = "1/(L max(1,|g0|_inf))"
+LR_UNITS = ("absolute", "1/L", START_SCALED)
 DTYPES = ("float64", "float32")
 MEMORY_BUDGET = 1 << 28
 r"""Bytes a chunk may use, estimated as :math:`s d (K + 12)` per run for floats of :math:`s`
@@ -83,6 +95,8 @@ class Chunk:
     options: dict
     given_starts: Optional[np.ndarray] = None
     dtype: str = "float64"
+    start_scaled: Optional[np.ndarray] = None
+    tol_relative: bool = False
 
     def problem(self):
         """The chunk's problem: the one problem, or the stack of its problems."""
@@ -106,16 +120,28 @@ class Chunk:
 
 
 def run_chunk(chunk: Chunk) -> dict:
-    """Run a chunk with one BLAS thread; final values of each run as arrays, and with
+    """Run a chunk with one BLAS thread; final values of each run as arrays (with the
+    start-dependent step sizes ``lr`` and tolerances ``tol`` where the grid has them), and with
     ``history`` the per-step records (run axis last)."""
-    optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(chunk.lrs, chunk.kinds), **chunk.hyper)
     options = dict(chunk.options)
-    options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
+    problem, x0, lrs, out = chunk.problem(), chunk.start_points(), chunk.lrs, {}
     with threadpool_limits(1):
-        trajectory = minimize(optimizer, chunk.problem(), chunk.start_points(), chunk.steps,
-                              **options)
-    out = {"status": trajectory.status, "stop_step": trajectory.stop_step,
-           "final_gap": trajectory.final_gap, "final_grad_norm": trajectory.final_grad_norm}
+        scaled = chunk.start_scaled is not None and chunk.start_scaled.any()
+        if scaled or chunk.tol_relative:
+            g0 = np.asarray(problem.grad(x0), dtype=float)
+            if scaled:
+                L = np.array([p.L for p in chunk.problems], dtype=float)[chunk.assignment]
+                lrs = np.where(chunk.start_scaled,
+                               lrs / (L * np.maximum(1.0, np.abs(g0).max(axis=-1))), lrs)
+                out["lr"] = lrs
+            if chunk.tol_relative:
+                options["tol"] = options["tol"] * np.maximum(1.0, np.linalg.norm(g0, axis=-1))
+                out["tol"] = options["tol"]
+        optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(lrs, chunk.kinds), **chunk.hyper)
+        options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
+        trajectory = minimize(optimizer, problem, x0, chunk.steps, **options)
+    out.update({"status": trajectory.status, "stop_step": trajectory.stop_step,
+                "final_gap": trajectory.final_gap, "final_grad_norm": trajectory.final_grad_norm})
     if options["history"]:
         out["history"] = {"f_gap": trajectory.f_gap, "grad_norm": trajectory.grad_norm,
                           **(trajectory.diagnostics or {})}
@@ -136,7 +162,7 @@ class SweepResult:
     def column(self, name: str) -> np.ndarray:
         """One column as an array (``None`` entries become NaN in numeric columns)."""
         values = [row[name] for row in self.rows]
-        if name in ("final_gap", "final_grad_norm", "lr", "start_scale"):
+        if name in ("final_gap", "final_grad_norm", "lr", "start_scale", "tol", "lr_value"):
             return np.array([np.nan if v is None else v for v in values], dtype=float)
         return np.array(values)
 
@@ -208,6 +234,7 @@ class _Run(NamedTuple):
     scale: float
     seed: int
     point: Optional[np.ndarray]
+    start_scaled: bool = False
 
 
 def _given_starts(start_points, label: str, problem) -> np.ndarray:
@@ -222,14 +249,28 @@ def _given_starts(start_points, label: str, problem) -> np.ndarray:
     return points
 
 
-def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute",
+def _lr_units(lr_unit, n: int) -> list:
+    """One unit per step size (``lr_unit``: one unit, or a sequence of ``n``)."""
+    units = [lr_unit] * n if isinstance(lr_unit, str) else list(lr_unit)
+    if len(units) != n:
+        raise ValueError(f"lr_unit must be one of {LR_UNITS} or one such unit per step size "
+                         f"({n}), got {len(units)} units")
+    for unit in units:
+        check_choice("lr_unit", unit, LR_UNITS)
+    return units
+
+
+def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
          schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
          steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
-         divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
-         history: bool = False, diagnostics: bool = False, dtype: str = "float64"):
+         tol_relative: bool = False, divergence_factor: float = 1e6,
+         chunk_runs: Optional[int] = None, history: bool = False, diagnostics: bool = False,
+         dtype: str = "float64"):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
     lrs = np.asarray(check_positive("lrs", lrs), dtype=float).ravel()
-    check_choice("lr_unit", lr_unit, LR_UNITS)
+    units = _lr_units(lr_unit, lrs.size)
+    if tol_relative and tol is None:
+        raise ValueError("tol_relative=True scales tol by max(1, ||grad f(x0)||): give tol")
     check_choice("dtype", dtype, DTYPES)
     seeds = [check_int("seed", s, 0) for s in seeds]
     scales = np.asarray(start_scales, dtype=float).ravel()
@@ -252,7 +293,10 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
                "history": bool(history), "diagnostics": bool(diagnostics)}
     configs = expand_optimizers(optimizers)
     hyper_columns = list(dict.fromkeys(k for _, hyper in configs for k in hyper))
-    grid_columns = list(GRID_COLUMNS) + (["lr_times_L"] if lr_unit == "1/L" else [])
+    per_unit = not isinstance(lr_unit, str) or lr_unit == START_SCALED
+    grid_columns = (list(GRID_COLUMNS) + (["lr_times_L"] if lr_unit == "1/L" else [])
+                    + (["lr_value", "lr_unit"] if per_unit else [])
+                    + (["tol"] if tol_relative else []))
     columns = list(RUN_COLUMNS) + hyper_columns + grid_columns + list(RESULT_COLUMNS)
     labelled = _labelled(problems)
     rows, groups = [], {}
@@ -269,17 +313,21 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
                    else (c_index, problem.d, label))
             group = groups.setdefault(key, [])
             for kind in schedules:
-                for value, (start, scale, seed) in itertools.product(lrs, starts):
-                    lr = value / problem.L if lr_unit == "1/L" else value
+                for (value, unit), (start, scale, seed) in itertools.product(zip(lrs, units),
+                                                                           starts):
+                    lr = value / problem.L if unit == "1/L" else value
                     row = dict.fromkeys(columns)
                     row.update(run=len(rows), problem=label, d=problem.d, optimizer=name,
-                               schedule=kind, lr=float(lr), start=start, start_scale=scale,
-                               seed=seed)
+                               schedule=kind, lr=None if unit == START_SCALED else float(lr),
+                               start=start, start_scale=scale, seed=seed)
                     if lr_unit == "1/L":
                         row["lr_times_L"] = float(value)
+                    if per_unit:
+                        row.update(lr_value=float(value), lr_unit=unit)
                     row.update({k: json_ready(v) for k, v in hyper.items()})
                     group.append(_Run(len(rows), p_index, kind, float(lr), scale or 0.0,
-                                      seed or 0, None if given is None else given[start]))
+                                      seed or 0, None if given is None else given[start],
+                                      unit == START_SCALED))
                     rows.append(row)
     chunks = []
     for key, members in groups.items():
@@ -299,9 +347,13 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute"
                 seeds=np.array([run.seed for run in part], dtype=np.int64),
                 rows=np.array([run.row for run in part]), steps=steps, options=options,
                 given_starts=(None if start_points is None
-                              else np.stack([run.point for run in part])), dtype=dtype))
+                              else np.stack([run.point for run in part])), dtype=dtype,
+                start_scaled=(np.array([run.start_scaled for run in part])
+                              if START_SCALED in units else None),
+                tol_relative=bool(tol_relative)))
     conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
-                  "lr_unit": lr_unit, "dtype": dtype,
+                  "lr_unit": lr_unit if isinstance(lr_unit, str) else units, "dtype": dtype,
+                  **({"tol_relative": True} if tol_relative else {}),
                   **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
                      else {"start_points": "given"}),
                   "optimizers": [{"name": n, **{k: json_ready(v) for k, v in h.items()}}
@@ -345,10 +397,11 @@ def _completed(chunks, scheduler):
             client.close()
 
 
-def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute",
+def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
           schedules=("constant",), seeds=(0,), start_scales=(1.0,), start_points=None,
           steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
-          divergence_factor: float = 1e6, chunk_runs: Optional[int] = None,
+          tol_relative: bool = False, divergence_factor: float = 1e6,
+          chunk_runs: Optional[int] = None,
           history: bool = False, diagnostics: bool = False, dtype: str = "float64",
           scheduler=None, progress: bool = True, out=None) -> SweepResult:
     """Run the grid (module docstring) and return its table; ``out`` also saves it (JSON lines).
@@ -359,10 +412,15 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
     ``lrs``: the step sizes :math:`\\eta_0`, or with ``lr_unit="1/L"`` the products
     :math:`\\eta_0 L` (each problem's step is then the value over its own :math:`L`, and the
     table gains a column ``lr_times_L``), so problems of one d share programs on one grid;
+    ``lr_unit`` may also be :data:`START_SCALED` or a sequence of units, one per step size
+    (the table then gains columns ``lr_value`` and ``lr_unit``, and ``lr`` holds each run's
+    computed step: module docstring);
     ``schedules``: kinds of :class:`~emc_theory.schedules.Schedule`; ``start_points``: given
     ``(S, d)`` start points (one array, or a mapping by problem label) instead of ``seeds`` x
     ``start_scales``;
     ``tol``, ``gap_tol``, ``divergence_factor``: as in :func:`~emc_theory.runner.minimize`;
+    ``tol_relative``: ``tol`` times :math:`\\max(1, \\|\\nabla f(x_0)\\|)` per run (column
+    ``tol``);
     ``chunk_runs``: runs per array program at most (default from :data:`MEMORY_BUDGET`);
     ``history`` / ``diagnostics``: keep per-step records (:class:`SweepResult`);
     ``dtype``: ``"float64"`` or ``"float32"``, the iterates' dtype (start points are computed in
@@ -376,14 +434,15 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit: str = "absolute
     columns, rows, chunks, conditions = plan(
         problems, optimizers, lrs, lr_unit=lr_unit, schedules=schedules, seeds=seeds,
         start_scales=start_scales, start_points=start_points, steps=steps, tol=tol,
-        gap_tol=gap_tol, divergence_factor=divergence_factor, chunk_runs=chunk_runs,
+        gap_tol=gap_tol, tol_relative=tol_relative, divergence_factor=divergence_factor,
+        chunk_runs=chunk_runs,
         history=history, diagnostics=diagnostics, dtype=dtype)
     histories = {} if history else None
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):
+            computed = [name for name in ("lr", "tol") if name in result] + list(RESULT_COLUMNS)
             for j, row_index in enumerate(chunk.rows):
-                rows[row_index].update({name: json_ready(result[name][j])
-                                        for name in RESULT_COLUMNS})
+                rows[row_index].update({name: json_ready(result[name][j]) for name in computed})
             for name, values in result.get("history", {}).items():
                 if name not in histories:
                     histories[name] = np.full(values.shape[:1] + (len(rows),) + values.shape[2:],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Optional
 
 import numpy as np
 
@@ -10,33 +11,77 @@ class NonFiniteGradientError(ValueError):
     """Raised when a gradient handed to an optimizer holds NaN or Inf."""
 
 
-def as_floating(value) -> np.ndarray:
+_REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floating
+
+
+def _real_array(name: Optional[str], value, allowed: str) -> np.ndarray:
+    """``value`` as an array of real numbers, or a TypeError naming ``name``: complex values (whose
+    imaginary part a cast to float would drop), strings (which NumPy would parse) and other
+    non-numeric objects are refused."""
+    label = name if name is not None else "the array"
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{label} must be {allowed}, got the string {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:   # ragged nested sequences and the like
+        raise TypeError(f"{label} must be {allowed}, got {value!r} ({err})") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{label} must be {allowed}, got complex values (dtype {arr.dtype}): the "
+                        "imaginary part would be dropped")
+    if kind == "O":
+        try:
+            return arr.astype(float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{label} must be {allowed}, got {value!r}") from None
+    if kind not in _REAL_KINDS:
+        raise TypeError(f"{label} must be {allowed}, got {value!r} (dtype {arr.dtype})")
+    return arr
+
+
+def as_floating(value, name: Optional[str] = None) -> np.ndarray:
     """``value`` as an array of a floating dtype: a floating dtype is kept (float32 stays
-    float32), any other becomes float64."""
-    arr = np.asarray(value)
-    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float)
+    float32), any other real dtype becomes float64; complex or non-numeric input raises a
+    TypeError naming ``name``."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value
+    arr = _real_array(name, value, "real numbers (a floating or integer array)")
+    return arr if arr.dtype.kind == "f" else arr.astype(float)
 
 
-def check_int(name: str, value, minimum: int) -> int:
-    """Return ``value`` as an int, or raise naming ``name`` and the range ``>= minimum``."""
+def check_int(name: str, value, minimum: int, maximum: Optional[int] = None,
+              reason: str = "") -> int:
+    """Return ``value`` as an int, or raise naming ``name`` and the range ``[minimum, maximum]``
+    (``reason`` says why there is a maximum)."""
+    allowed = (f"an integer >= {minimum}" if maximum is None
+               else f"an integer in [{minimum}, {maximum}]" + (f" ({reason})" if reason else ""))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise TypeError(f"{name} must be {allowed}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {value}")
     return int(value)
 
 
+def check_real(name: str, value) -> np.ndarray:
+    """``value`` (scalar or array-like) as a float array, or a TypeError naming ``name`` if it is
+    complex, a string, a bool or otherwise not a real number."""
+    arr = _real_array(name, value, "a real number (float or int) or an array of them")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be a real number (float or int), got the bool {value!r}")
+    return arr.astype(float, copy=False)
+
+
 def check_positive(name: str, value):
-    """Return ``value`` (scalar or array) if every entry is finite and > 0, else raise."""
-    arr = np.asarray(value, dtype=float)
+    """Return ``value`` (scalar or array) if every entry is a finite real > 0, else raise."""
+    arr = check_real(name, value)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(arr > 0):
         raise ValueError(f"{name} must be finite and > 0 (allowed range (0, inf)), got {value!r}")
     return value
 
 
 def check_in_unit_interval(name: str, value, *, open_right: bool = False):
-    """Raise unless every entry of ``value`` lies in [0, 1] (or [0, 1) with ``open_right``)."""
-    arr = np.asarray(value, dtype=float)
+    """Raise unless every entry of ``value`` is a real in [0, 1] (or [0, 1) with ``open_right``)."""
+    arr = check_real(name, value)
     upper_ok = arr < 1 if open_right else arr <= 1
     if not np.all(np.isfinite(arr)) or not np.all((arr >= 0) & upper_ok):
         interval = "[0, 1)" if open_right else "[0, 1]"
@@ -46,7 +91,11 @@ def check_in_unit_interval(name: str, value, *, open_right: bool = False):
 
 def check_choice(name: str, value, choices) -> str:
     """Raise unless ``value`` is one of ``choices``."""
-    if value not in choices:
+    try:
+        known = value in choices
+    except TypeError:   # unhashable value tested against a dict or set
+        known = False
+    if not known:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
     return value
 
@@ -62,3 +111,11 @@ def check_finite_grads(grads: np.ndarray) -> None:
         f"grads must be finite; got NaN or Inf{where}. Stop or mask the run before updating "
         "(emc_theory.minimize does this and reports status 'non-finite')."
     )
+
+
+def check_not_empty(name: str, shape: tuple) -> None:
+    """Raise unless an array of ``shape`` has at least one entry (an empty batch or an empty last
+    axis leaves nothing to compute)."""
+    if 0 in shape:
+        raise ValueError(f"{name} must not be empty (every axis >= 1: at least one run of at least "
+                         f"one coordinate), got shape {shape}")

@@ -4,9 +4,10 @@ Stages, in order (a tqdm bar on stderr counts them): the run records (fresh, unl
 ``rerun=False``), the claim checks only if ``results/claims.json`` is missing, the sympy
 derivations, then every figure and table from the records. The longest run stage
 (``BACKGROUND``) is computed in a second process beside the others and waited for before the
-figures; each process runs one BLAS thread, so the records are those of a sequential build. The PDF is built by
-``latexmk -pdf`` into ``paper/build/``; without a TeX installation the build stops with a message
-naming the Debian packages to install (the generated files are still written).
+figures; each process runs one BLAS thread, so the records are those of a sequential build.
+The PDF is built by ``latexmk -pdf`` into ``paper/build/``; without a TeX installation the build
+stops with a message naming the Debian packages to install (the generated files are still
+written).
 """
 from __future__ import annotations
 
@@ -22,9 +23,21 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import (fig_convergence, fig_entropy, fig_phase, fig_stability, fig_weights, run_benchmark,
-               run_phase, run_stability, run_weights, table_derivations, table_stability,
-               table_steps, table_verdicts)
+from . import (
+    fig_convergence,
+    fig_entropy,
+    fig_phase,
+    fig_stability,
+    fig_weights,
+    run_benchmark,
+    run_phase,
+    run_stability,
+    run_weights,
+    table_derivations,
+    table_stability,
+    table_steps,
+    table_verdicts,
+)
 from .common import load_or_run, resolve_paths
 
 TEX_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended", "texlive-fonts-recommended",

@@ -7,8 +7,16 @@ import numpy as np
 
 from . import run_benchmark
 from .benchmark_report import method_hyperparameters_tex, ordered, problem_label, protocol_tex
-from .common import (TEXT_WIDTH_IN, artifact_main, as_array, load_or_run, method_style,
-                     save_figure, sci, write_figure_tex)
+from .common import (
+    TEXT_WIDTH_IN,
+    artifact_main,
+    as_array,
+    load_or_run,
+    method_style,
+    save_figure,
+    sci,
+    write_figure_tex,
+)
 
 STEM = "fig_convergence"
 PLOT_FLOOR = 1e-17

@@ -8,8 +8,17 @@ import numpy as np
 
 from . import run_benchmark
 from .benchmark_report import method_hyperparameters_tex, ordered, problem_label, protocol_tex
-from .common import (TEXT_WIDTH_IN, artifact_main, as_array, load_or_run, method_style,
-                     save_figure, sci, write_figure_tex, write_macros)
+from .common import (
+    TEXT_WIDTH_IN,
+    artifact_main,
+    as_array,
+    load_or_run,
+    method_style,
+    save_figure,
+    sci,
+    write_figure_tex,
+    write_macros,
+)
 
 STEM = "fig_entropy"
 

@@ -9,8 +9,16 @@ from matplotlib.patches import Patch
 
 from . import run_phase
 from .benchmark_report import problem_label
-from .common import (TEXT_WIDTH_IN, artifact_main, as_array, load_or_run, save_figure, sci,
-                     write_figure_tex, write_macros)
+from .common import (
+    TEXT_WIDTH_IN,
+    artifact_main,
+    as_array,
+    load_or_run,
+    save_figure,
+    sci,
+    write_figure_tex,
+    write_macros,
+)
 
 STEM = "fig_phase"
 OUTCOME_COLORS = {"converged": "#4daf4a", "stalled": "#ffd92f", "diverged": "#e41a1c"}

@@ -6,8 +6,16 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from . import run_weights
-from .common import (TEXT_WIDTH_IN, artifact_main, as_array, load_or_run, save_figure, sci,
-                     write_figure_tex, write_macros)
+from .common import (
+    TEXT_WIDTH_IN,
+    artifact_main,
+    as_array,
+    load_or_run,
+    save_figure,
+    sci,
+    write_figure_tex,
+    write_macros,
+)
 
 STEM = "fig_weights"
 

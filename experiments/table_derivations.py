@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 import proofs
+from emc_theory.render import tex_escape
 from proofs.derivation import STATUSES
 
-from .common import (artifact_main, count_word, escape, write_macros, write_table_tex)
+from .common import artifact_main, count_word, write_macros, write_table_tex
 
 STEM = "table_derivations"
 
@@ -34,7 +35,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
                   for s in STATUSES}
         for s in STATUSES:
             totals[s] += counts[s]
-        rows.append([rf"\texttt{{{escape(name)}}}", escape(derivation["title"]),
+        rows.append([rf"\texttt{{{tex_escape(name)}}}", tex_escape(derivation["title"]),
                      *(str(counts[s]) for s in STATUSES)])
     caption = (
         r"Symbolic results (sympy, \texttt{proofs/}; in full in Section~\ref{sec:derivations}): "

@@ -3,8 +3,7 @@ weights, theory against the simulated brackets."""
 from __future__ import annotations
 
 from . import run_stability
-from .common import (artifact_main, count_word, load_or_run, sci, write_macros,
-                     write_table_tex)
+from .common import artifact_main, count_word, load_or_run, sci, write_macros, write_table_tex
 from .fig_stability import caption_conditions
 
 STEM = "table_stability"

@@ -6,10 +6,19 @@ import re
 
 import numpy as np
 
+from emc_theory.render import tex_escape
+
 from . import run_benchmark
 from .benchmark_report import PROBLEM_LABELS, method_hyperparameters_tex, ordered, protocol_tex
-from .common import (artifact_main, count_word, escape, load_or_run, method_style, sci,
-                     write_macros, write_table_tex)
+from .common import (
+    artifact_main,
+    count_word,
+    load_or_run,
+    method_style,
+    sci,
+    write_macros,
+    write_table_tex,
+)
 from .run_benchmark import lr_grid
 
 STEM = "table_steps"
@@ -38,9 +47,9 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     labels = {key: method_style(m["optimizer"])["label"] for key, m in columns[0][1]}
     rows = []
     for key in method_keys:
-        rows.append([escape(labels[key])]
+        rows.append([tex_escape(labels[key])]
                     + [cell(dict(methods)[key], steps) for _, methods in columns])
-    header = ["Method"] + [escape(PROBLEM_LABELS[prob["describe"]["name"]])
+    header = ["Method"] + [tex_escape(PROBLEM_LABELS[prob["describe"]["name"]])
                            for prob, _ in columns]
     reached = {key: sum(dict(methods)[key]["median_steps_to_target"] <= steps
                         for _, methods in columns) for key in method_keys}
@@ -57,7 +66,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
         "BenchProblems": count_word(len(columns)), "BenchMethods": count_word(len(method_keys)),
         "BenchLrCount": str(n_lr), "BenchStarts": str(p["starts"]), "BenchSeed": str(p["seed"]),
         "BenchGridEdges": count_word(edges),
-        "BenchFastest": escape("; ".join(fastest)) if fastest else "no method",
+        "BenchFastest": tex_escape("; ".join(fastest)) if fastest else "no method",
     }
     for key in method_keys:
         macros["BenchReached" + macro_suffix(key)] = count_word(reached[key])
@@ -66,7 +75,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
         rf"{sci(p['target_rel_gap'])}\,(f(x_0) - f^\star)$ within $T = {steps}$ steps and, in "
         rf"parentheses, the tuned constant step $\eta$; $>{steps}$: not reached; $^\dagger$: "
         r"the tuned $\eta$ is at an end of the grid. Methods: "
-        + method_hyperparameters_tex(p["methods"]) + ". " + protocol_tex(p) + " Problems as in Figure~\\ref{fig:convergence}.")
+        + method_hyperparameters_tex(p["methods"]) + ". " + protocol_tex(p)
+        + " Problems as in Figure~\\ref{fig:convergence}.")
     written = [write_table_tex(paths, STEM, "@{}l" + "r" * len(columns) + "@{}", header, rows,
                                caption, "tab:steps", size=r"\scriptsize")]
     written.append(write_macros(paths, f"numbers_{STEM}", macros, STEM))

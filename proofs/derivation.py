@@ -17,22 +17,13 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from emc_theory.render import tex_escape
+
 STATUSES = ("proved", "computed", "undecided")
 
 HT = sp.Symbol("Ht", positive=True)
 TAU = sp.Symbol("tau", positive=True)
 LATEX_NAMES = {HT: r"\tilde{H}"}
-
-_TEXT_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-                 "|": r"\textbar{}"}
-
-
-def escape_text(text: str) -> str:
-    """Plain text made safe for LaTeX's text mode."""
-    return "".join(_TEXT_ESCAPES.get(ch, ch) for ch in text)
-
 
 def latex(expr) -> str:
     r"""``sympy.latex`` with the project's symbol names (``Ht`` prints as :math:`\tilde H`)."""
@@ -145,11 +136,11 @@ class Derivation:
 
     def to_latex(self) -> str:
         r"""A ``\paragraph`` and an ``itemize`` of results (amsmath/amssymb/booktabs only)."""
-        lines = [r"\begingroup\sloppy", rf"\paragraph{{{escape_text(self.title)}}}",
-                 escape_text(self.statement), r"\begin{itemize}"]
+        lines = [r"\begingroup\sloppy", rf"\paragraph{{{tex_escape(self.title)}}}",
+                 tex_escape(self.statement), r"\begin{itemize}"]
         for key, item in self.results.items():
-            lines.append(rf"\item \texttt{{{escape_text(key)}}} ({item.status}). "
-                         + escape_text(item.note))
+            lines.append(rf"\item \texttt{{{tex_escape(key)}}} ({item.status}). "
+                         + tex_escape(item.note))
             if item.latex:
                 lines.append(rf"\[ {item.latex} \]")
         lines += [r"\end{itemize}", r"\par\endgroup"]

@@ -31,16 +31,26 @@ condition for an EMA buffer with :math:`\beta = 1/2`).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
 
+from emc_theory import EMC, cascade_weights, minimize
 from emc_theory.cascade import level_betas
+from emc_theory.problems import quadratic
 from emc_theory.validation import check_int
 
-from .derivation import (Derivation, ResultItem, decide_zero, decided_status, latex, latex_rows,
-                         sign_of, to_float)
+from .derivation import (
+    Derivation,
+    ResultItem,
+    decide_zero,
+    decided_status,
+    latex,
+    latex_rows,
+    sign_of,
+    to_float,
+)
 
 U = sp.Symbol("u", positive=True)
 Z = sp.Symbol("z")
@@ -114,7 +124,7 @@ def _poly_add(a, b, scale=1):
     return [x + scale * y for x, y in zip(a, b)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chebyshev(kind: str, n: int) -> tuple[int, ...]:
     """Integer coefficients of T_n (``kind="T"``) or U_n (``"U"``), ascending."""
     if n == 0:
@@ -144,8 +154,8 @@ def _correlation(a, b) -> dict[int, object]:
     r""":math:`c_m = \sum_j a_j b_{j-m}` for every lag :math:`m`."""
     out = {}
     for j, aj in enumerate(a):
-        for l, bl in enumerate(b):
-            out[j - l] = out.get(j - l, 0) + aj * bl
+        for i, bi in enumerate(b):
+            out[j - i] = out.get(j - i, 0) + aj * bi
     return out
 
 
@@ -350,6 +360,56 @@ def derive() -> Derivation:
                   " (the z = -1 crossing) for K = 1..5 at uniform and Ht = 1 weights; K = 1 gives "
                   "the heavy-ball bound 2(1+beta)/(1-beta) = 6.",
         results=results)
+
+
+def core_agreement(K_values=(1, 2, 3), steps: int = 300) -> dict:
+    r"""The core's linear EMC with frozen uniform weights (:math:`\tau = 10^{12}`) against the
+    companion iteration, on :math:`\tfrac12 (x-x^\star)^\top \operatorname{diag}(1, 1/2)
+    (x-x^\star)` from :math:`x^\star + (1, 1)` at :math:`\eta = (1 \mp 0.02)\,u^\star`: per K the
+    largest deviation of the iterates from :math:`(M(\eta\lambda_i)^t s_0)_0` relative to their
+    running maximum, :math:`\|g_T\|/\|g_0\|` on either side, and the growth rate above
+    :math:`u^\star` (exponential fit over the second half) against the spectral radius.
+    ``agree``: deviation below 1e-9, convergence below, growth above at the spectral radius to
+    1e-6 (log scale), for every K."""
+    steps = check_int("steps", steps, 4)
+    eigenvalues = np.array([1.0, 0.5])
+    problem = quadratic(2, eigenvalues=eigenvalues, rotate=False, seed=0)
+    offset = np.array([1.0, 1.0])
+    rows, agree = [], True
+    for K in K_values:
+        uniform = np.full(K, 1.0 / K)
+        threshold = float(stability_threshold(K, uniform))
+        eta = threshold * np.array([0.98, 1.02])
+        with np.errstate(all="ignore"):
+            tr = minimize(EMC(K=K, lr=eta, reading="linear", tau=1e12), problem,
+                          problem.x_star + np.tile(offset, (2, 1)), steps,
+                          divergence_factor=1e300, record_iterates=True)
+        simulated = tr.iterates - problem.x_star                       # (steps+1, 2, d)
+        predicted = np.empty_like(simulated)
+        radius = np.empty((2, eigenvalues.size))
+        for j, e in enumerate(eta):
+            for i, lam in enumerate(eigenvalues):
+                M = np.asarray(companion_matrix(K, uniform, float(e * lam)), dtype=float)
+                radius[j, i] = np.abs(np.linalg.eigvals(M)).max()
+                state = np.eye(K + 1)[0] * offset[i]
+                for t in range(steps + 1):
+                    predicted[t, j, i] = state[0]
+                    state = M @ state
+        scale = np.maximum.accumulate(np.linalg.norm(predicted, axis=-1), axis=0)
+        max_error = float(np.max(np.linalg.norm(simulated - predicted, axis=-1) / scale))
+        gn = tr.grad_norm
+        half = np.arange(steps // 2, steps + 1)
+        growth = float(np.exp(np.polyfit(half, np.log(gn[half, 1]), 1)[0]))
+        ok = bool(max_error < 1e-9 and gn[steps, 0] < 1e-6 * gn[0, 0] and gn[steps, 1] > gn[0, 1]
+                  and abs(np.log(growth) - np.log(radius[1].max())) < 1e-6)
+        agree &= ok
+        rows.append({"K": K, "threshold_uniform": threshold,
+                     "threshold_Ht1": float(stability_threshold(K, cascade_weights(1.0, K))),
+                     "eta": eta.tolist(), "spectral_radius": radius.max(axis=1).tolist(),
+                     "max_relative_deviation": max_error,
+                     "grad_norm_ratio": (gn[steps] / gn[0]).tolist(),
+                     "growth_rate_above": growth, "agree": ok})
+    return {"rows": rows, "eigenvalues": eigenvalues.tolist(), "steps": steps, "agree": agree}
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emc_theory.baselines import (
-    BASELINES, Adam, GradientDescent, HeavyBall, Lion, Nesterov)
+from emc_theory.baselines import BASELINES, Adam, GradientDescent, HeavyBall, Lion, Nesterov
 from emc_theory.optimizers import make_optimizer
 from emc_theory.schedules import inv_sqrt, inv_t
 
@@ -230,7 +229,8 @@ def test_update_is_pure(make):
     assert state.count == 2 and new_state.count == 3
 
 
-@pytest.mark.parametrize("schedule, decay", [(inv_sqrt, lambda t: t**-0.5), (inv_t, lambda t: 1 / t)])
+@pytest.mark.parametrize("schedule, decay",
+                         [(inv_sqrt, lambda t: t**-0.5), (inv_t, lambda t: 1 / t)])
 def test_decaying_schedules_shrink_steps(schedule, decay):
     g = np.array([2.0, -1.0])
     steps = run(GradientDescent(schedule(0.5)), [g] * 5)

@@ -1,119 +1,136 @@
 """``emc-theory bench --quick`` writes a complete record and its tables (no timing is asserted:
-timings depend on the machine; the structure and the self-consistency of the record do not)."""
+timings depend on the machine; the structure and the self-consistency of the record do not). The
+analysis is checked against hand computations and an independent least-squares fit, the targets
+against the labels and thresholds of issue 7, and a schema-1 record converts to the current
+schema with the same measurements."""
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from emc_app.bench import QUICK, main
+from emc_app.bench.analysis import (
+    TARGETS,
+    Target,
+    analyse,
+    evaluate_targets,
+    exponents,
+    k_exponent_reach,
+    target,
+    unavoidable_sweep_parts,
+)
+from emc_app.bench.cases import BARE_LOOP, FLOOR, LOOP, SWEEP, emc_case_id
+from emc_app.bench.record import SCHEMA, load, upgrade_v1
+from emc_app.bench.record import dumps as record_dumps
+from emc_app.bench.render import case_label, render_markdown, render_readme, update_readme
 from emc_theory import READINGS
-from emc_theory.bench import QUICK, main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def record(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     assert main(["--quick", "--out", str(out)]) == 0
-    return json.loads((out / "bench.json").read_text()), (out / "bench.md").read_text()
+    text = (out / "bench.json").read_text()
+    return json.loads(text), (out / "bench.md").read_text(), text
 
 
 def test_record_has_every_section_and_case(record):
-    rec, _ = record
-    assert set(rec) >= {"meta", "steps", "k_series", "exponents", "profile", "sweep", "targets",
-                        "reach"}
+    rec, _, text = record
+    assert text == record_dumps(json.loads(text))   # the canonical serialisation
+    assert rec["schema"] == SCHEMA
+    assert set(rec) == {"schema", "meta", "steps", "k_series", "profile", "sweep",
+                        "sweep_profile", "torch_matches_numpy", "analysis"}
     assert rec["meta"]["quick"] and len(rec["meta"]["load_before"]) == 3
+    assert rec["meta"]["reference"] == FLOOR
     cases = {(r["dtype"], r["d"], r["K"], r["case"]) for r in rec["steps"]}
     for dtype in ("float64", "float32"):
         for d in QUICK["dims"]:
             for K in QUICK["ks"]:
-                assert (dtype, d, K, "floor") in cases
+                assert (dtype, d, K, FLOOR) in cases
                 for reading in READINGS:
-                    assert (dtype, d, K, f"emc_{reading}") in cases
+                    assert (dtype, d, K, f"emc.{reading}.inplace") in cases
                     if rec["meta"]["torch"]:
-                        assert (dtype, d, K, f"torch_emc_{reading}") in cases
+                        assert (dtype, d, K, f"torch.emc.{reading}") in cases
     for row in rec["steps"]:
         assert row["median_s"] > 0 and row["ratio"] > 0
-        if row["case"] == "floor":
+        if row["case"] == FLOOR:
             assert row["ratio"] == 1.0  # the floor paired with itself
-    assert {(r["reading"], r["K"]) for r in rec["k_series"]} == {
-        (reading, K) for reading in (*READINGS, "floor") for K in QUICK["k_series"]}
+    assert {(r["case"], r["K"]) for r in rec["k_series"]} == {
+        (case, K) for case in (*map(emc_case_id, READINGS), FLOOR) for K in QUICK["k_series"]}
 
 
 def test_fits_profile_sweep_and_targets_are_consistent(record):
-    rec, _ = record
-    exps = rec["exponents"]
-    assert set(exps["in_K"]) == {*READINGS, "floor"}
-    assert all(math.isfinite(v) for v in exps["in_d"].values())
-    shares = rec["profile"]["shares_of_power_step"]
-    assert sum(shares.values()) == pytest.approx(1.0)
-    kinds = {(r["reading"], r["kind"], r["B"]) for r in rec["sweep"]}
+    rec, _, _ = record
+    analysis = rec["analysis"]
+    exps = analysis["exponents"]
+    assert set(exps["in_K"]) == {*map(emc_case_id, READINGS), FLOOR}
+    assert all(math.isfinite(r["exponent"]) for r in exps["in_d"])
+    assert sum(analysis["profile_shares"].values()) == pytest.approx(1.0)
+    kinds = {(r["reading"], r["case"], r["B"]) for r in rec["sweep"]}
     for reading in ("power", "linear"):
-        assert (reading, "loop", 1) in kinds and (reading, "bare loop", 1) in kinds
-        assert all((reading, "batched", B) in kinds for B in QUICK["sweep_b"])
-    assert all("over_loop" in r for r in rec["sweep"] if r["kind"] == "batched")
+        assert (reading, LOOP, 1) in kinds and (reading, BARE_LOOP, 1) in kinds
+        assert all((reading, SWEEP, B) in kinds for B in QUICK["sweep_b"])
+    assert all("over_loop" in r for r in rec["sweep"] if r["case"] == SWEEP)
     float32 = [r for r in rec["sweep"] if r["dtype"] == "float32"]
-    assert {(r["reading"], r["kind"], r["B"]) for r in float32} == {
-        (reading, "batched", max(QUICK["sweep_b"])) for reading in ("power", "linear")}
-    assert all(set(t) == {"target", "measured", "met"} for t in rec["targets"])
+    assert {(r["reading"], r["case"], r["B"]) for r in float32} == {
+        (reading, SWEEP, max(QUICK["sweep_b"])) for reading in ("power", "linear")}
+    assert all(set(t) == {"id", "subject", "measured", "met"} for t in analysis["targets"])
     prof = rec["sweep_profile"]
     assert prof["B"] == max(QUICK["sweep_b"]) and prof["d"] == QUICK["sweep_d"]
-    for reading, step in prof["sweep_step_seconds"].items():   # the rest is what the parts leave
-        parts = prof["seconds"]["problem value and gradient"] + prof["seconds"][
-            f"EMC step ({reading})"]
-        assert prof["rest_seconds"][reading] == pytest.approx(step - parts)
-        batched = [r for r in rec["sweep"] if r["kind"] == "batched" and r["B"] == prof["B"]
-                   and r["reading"] == reading][0]
-        assert step == pytest.approx(prof["B"] / batched["run_steps_per_s"])
+    for reading, step in analysis["sweep_steps"].items():   # the rest is what the parts leave
+        parts = prof["seconds"]["problem.value_and_grad"] + prof["seconds"][emc_case_id(reading)]
+        assert step["rest_seconds"] == pytest.approx(step["step_seconds"] - parts)
+        batched = [r for r in rec["sweep"] if r["case"] == SWEEP and r["B"] == prof["B"]
+                   and r["reading"] == reading and r["dtype"] == "float64"][0]
+        assert step["step_seconds"] == pytest.approx(prof["B"] / batched["run_steps_per_s"])
     if rec["meta"]["torch"]:
         assert rec["torch_matches_numpy"] < 1e-12
 
 
 def test_markdown_tables(record):
-    rec, md = record
+    rec, md, _ = record
     for heading in ("### Targets (issue 7)", "### One step against the memory floor",
                     "### Scaling (claim C1)", "### Where a step's time goes",
                     "### Batched sweep against a Python loop of runs",
                     "### Where a sweep step goes"):
         assert heading in md
-    assert "| dtype | d | K | floor | emc_power | emc_root | emc_linear |" in md
+    assert ("| dtype | d | K | floor | EMC power (in place) | EMC root (in place) | "
+            "EMC linear (in place) |") in md
     assert md.count("\n| float64 |") == len(QUICK["dims"]) * len(QUICK["ks"])
+    assert render_markdown(json.loads(record_dumps(rec))) == md   # from the JSON as written
 
 
 def test_readme_shows_the_committed_benchmark_record():
     """The README's benchmark section is the one rendered from results/bench.json (so it shows
-    the latest recorded run, not numbers copied by hand)."""
-    from pathlib import Path
-
-    from emc_theory.bench import render_readme
-
-    root = Path(__file__).resolve().parents[1]
-    record = json.loads((root / "results" / "bench.json").read_text())
-    assert render_readme(record) in (root / "README.md").read_text()
+    the latest recorded run, not numbers copied by hand), and bench.md is its table file."""
+    rec = load(ROOT / "results" / "bench.json")
+    assert render_readme(rec) in (ROOT / "README.md").read_text()
+    assert render_markdown(rec) == (ROOT / "results" / "bench.md").read_text()
 
 
 def test_update_readme_replaces_only_its_section(tmp_path, record):
-    from emc_theory.bench import render_readme, update_readme
-
-    rec, _ = record
+    rec, _, _ = record
     readme = tmp_path / "README.md"
     readme.write_text("# T\n\n## Benchmark\n\nold\n\n## Next\n\nkept\n")
     update_readme(readme, rec)
     text = readme.read_text()
     assert text.startswith("# T\n\n" + render_readme(rec)) and text.endswith("\n## Next\n\nkept\n")
     assert "old" not in text
+    readme.write_text("# T\n\nno section\n")
+    with pytest.raises(ValueError, match="Benchmark"):
+        update_readme(readme, rec)
 
 
 def test_unavoidable_sweep_parts_add_the_named_passes():
     """Hand-computed from made-up part times: linear = product + log + floor; power adds the
     cheaper of log + exp (2 + 3) and one np.power pass (4)."""
-    from emc_theory.bench import unavoidable_sweep_parts
-
-    prof = {"B": 10, "target_step_seconds": 5.0,
-            "sweep_step_seconds": {"power": 9.0, "linear": 6.0},
-            "seconds": {"the problem's d x d product": 1.0, "one np.log pass": 2.0,
-                        "one np.exp pass": 3.0, "one np.power pass": 4.0,
-                        "memory floor of the K buffers": 0.5}}
-    parts = unavoidable_sweep_parts(prof)
+    seconds = {"problem.product": 1.0, "np.log": 2.0, "np.exp": 3.0, "np.power": 4.0,
+               "floor.buffers": 0.5}
+    parts = unavoidable_sweep_parts(seconds, 10, ("power", "linear"), 5.0)
     assert parts["linear"] == {"least_step_seconds": 3.5, "most_run_steps_per_s": 10 / 3.5,
                                "target_reachable": True}
     assert parts["power"] == {"least_step_seconds": 7.5, "most_run_steps_per_s": 10 / 7.5,
@@ -124,10 +141,8 @@ def test_k_exponent_reach_against_closed_forms():
     """A step with no fixed part has exponent exactly 1 (inside the band); with a fixed part the
     per-level cost returned puts the exponent of t_log + b* K at the band's edge, checked with an
     independent least-squares fit."""
-    from emc_theory.bench import k_exponent_reach
-
     ks = [1, 2, 4, 8]
-    rows = [{"reading": "floor", "K": k, "median_s": 0.3 + 0.2 * k} for k in ks]
+    rows = [{"case": FLOOR, "K": k, "median_s": 0.3 + 0.2 * k} for k in ks]
     none = k_exponent_reach(rows, 0.0)
     assert none["floor_per_level_seconds"] == pytest.approx(0.2)
     assert none["lean_step_exponent"] == pytest.approx(1.0)
@@ -139,15 +154,154 @@ def test_k_exponent_reach_against_closed_forms():
     assert b > 0.2 and found["per_level_over_floor_for_band"] == pytest.approx(b / 0.2)
     edge = np.polyfit(np.log(ks), np.log(1.0 + b * np.array(ks)), 1)[0]
     assert edge == pytest.approx(0.85, abs=1e-9)
+    with pytest.raises(ValueError, match="floor.touched"):
+        k_exponent_reach(rows[:1], 1.0)
 
 
 def test_record_reach_is_computed_from_its_own_parts(record):
-    rec, md = record
-    prof, found = rec["sweep_profile"], rec["reach"]
+    rec, md, _ = record
+    prof, found = rec["sweep_profile"], rec["analysis"]["reach"]
     sec = prof["seconds"]
-    for reading, v in found["sweep"].items():
-        assert v["least_step_seconds"] >= (sec["the problem's d x d product"]
-                                           + sec["one np.log pass"])
+    for v in found["sweep"].values():
+        assert v["least_step_seconds"] >= sec["problem.product"] + sec["np.log"]
         assert v["most_run_steps_per_s"] == pytest.approx(prof["B"] / v["least_step_seconds"])
-    assert found["K_exponent"]["log_pass_seconds"] == rec["profile"]["seconds"]["log_pass"]
+    assert found["K_exponent"]["log_pass_seconds"] == rec["profile"]["seconds"]["np.log"]
     assert "### What the missed targets would need" in md
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def test_each_target_is_stated_once_with_issue_7s_words():
+    """One row per target id; the labels rendered from the table are issue 7's targets."""
+    assert len({t.id for t in TARGETS}) == len(TARGETS)
+    power = {"reading": "power", "dtype": "float64"}
+    assert [target(i).text(s) for i, s in (
+        ("step.power.over_floor", {}), ("step.linear.over_floor", {}),
+        ("sweep.run_steps_per_s", power), ("sweep.over_loop", power),
+        ("exponent.d", {}), ("exponent.K", {}))] == [
+        "power step <= 6x memory floor (d=1e6, K=5, float64)",
+        "linear step <= 3x memory floor (d=1e6, K=5, float64)",
+        "sweep B=1e4, d=50, K=5 (power, float64) >= 1.0M run-steps/s",
+        "sweep B=1e4 (power, float64) >= 40x the Python loop",
+        "exponent of step time in d (d >= 1e5) within 0.85..1.15",
+        "exponent of step time in K within 0.85..1.15"]
+    with pytest.raises(ValueError, match="unknown target"):
+        target("nope")
+
+
+def test_target_comparisons_at_their_edges():
+    at_most = Target("x", "x", "<=", 6.0)
+    assert at_most.met(6.0) and not at_most.met(6.0 + 1e-12)
+    at_least = Target("y", "y", ">=", 40.0)
+    assert at_least.met(40.0) and not at_least.met(39.999)
+    band = Target("z", "z", "within", (0.85, 1.15))
+    assert band.met([0.85, 1.15]) and not band.met([0.84, 1.0]) and not band.met([1.0, 1.16])
+    with pytest.raises(ValueError, match="compare"):
+        Target("w", "w", "<", 1.0)
+    with pytest.raises(ValueError, match="within"):
+        Target("w", "w", "within", 1.0)
+
+
+def _legacy_record() -> dict:
+    """A small schema-1 record (the layout ``emc_theory.bench`` wrote), numbers made up."""
+    steps, k_series = [], []
+    for K, floor_s in ((3, 0.009), (5, 0.011)):
+        for case, t in (("floor", floor_s), ("emc_power", 5.9 * floor_s),
+                        ("emc_root", 5.0 * floor_s), ("emc_linear", 3.1 * floor_s)):
+            for d, scale in ((10**5, 0.1), (10**6, 1.0)):
+                steps.append({"dtype": "float64", "d": d, "K": K, "case": case,
+                              "median_s": t * scale, "min_s": t * scale,
+                              "ratio": t / floor_s})
+    for K in (1, 2, 4):
+        for reading, a in (("power", 0.03), ("root", 0.03), ("linear", 0.013), ("floor", 0.003)):
+            k_series.append({"reading": reading, "K": K, "d": 10**6,
+                             "median_s": a + 0.002 * K})
+    seconds = {"entropy": 0.011, "step_linear": 0.022, "step_power": 0.038,
+               "log_pass": 0.0066, "exp_pass": 0.007}
+    sweep = []
+    for reading, rate in (("power", 3.6e5), ("linear", 4.9e5)):
+        sweep += [{"reading": reading, "kind": "loop", "B": 1, "dtype": "float64", "d": 50,
+                   "K": 5, "steps": 1000, "run_steps_per_s": 4400.0},
+                  {"reading": reading, "kind": "bare loop", "B": 1, "dtype": "float64",
+                   "d": 50, "K": 5, "steps": 1000, "run_steps_per_s": 9000.0},
+                  {"reading": reading, "kind": "batched", "B": 10**4, "dtype": "float64",
+                   "d": 50, "K": 5, "steps": 1000, "run_steps_per_s": rate,
+                   "over_loop": rate / 4400.0}]
+    sweep_seconds = {"problem value and gradient": 0.0057,
+                     "the problem's d x d product": 0.0044, "entropy pass": 0.0062,
+                     "one np.log pass": 0.0032, "one np.exp pass": 0.0036,
+                     "one np.power pass": 0.0114, "memory floor of the K buffers": 0.0023,
+                     "EMC step (power)": 0.0224, "EMC step (linear)": 0.0139}
+    return {"meta": {"quick": False, "rounds": 7, "config": {}, "machine": {
+                "cpu": "c", "cores": 2, "python": "3", "numpy": "2", "platform": "p"},
+                "torch": None, "load_before": [0, 0, 0], "load_after": [0, 0, 0],
+                "date": "2026-01-01T00:00:00"},
+            "steps": steps, "k_series": k_series,
+            "profile": {"d": 10**6, "K": 5, "dtype": "float64", "seconds": seconds,
+                        "ns_per_element": {}, "shares_of_power_step": {}},
+            "sweep": sweep,
+            "sweep_profile": {"B": 10**4, "d": 50, "K": 5, "dtype": "float64",
+                              "seconds": sweep_seconds, "sweep_step_seconds": {},
+                              "target_step_seconds": 0.01, "rest_seconds": {}},
+            "torch_matches_numpy": None, "exponents": {}, "reach": {}, "targets": []}
+
+
+def test_a_schema_1_record_converts_with_the_same_measurements(tmp_path):
+    old = _legacy_record()
+    new = upgrade_v1(old)
+    assert new["schema"] == SCHEMA and new["meta"]["reference"] == FLOOR
+    assert [(r["case"], r["median_s"]) for r in new["steps"]][:4] == [
+        (FLOOR, 0.009 * 0.1), (FLOOR, 0.009), ("emc.power.inplace", 5.9 * 0.009 * 0.1),
+        ("emc.power.inplace", 5.9 * 0.009)]
+    assert {r["case"] for r in new["k_series"]} == {FLOOR, *map(emc_case_id, READINGS)}
+    assert new["profile"]["seconds"] == {"entropy": 0.011, "emc.linear.inplace": 0.022,
+                                         "emc.power.inplace": 0.038, "np.log": 0.0066,
+                                         "np.exp": 0.007}
+    assert new["sweep_profile"]["seconds"]["problem.value_and_grad"] == 0.0057
+    assert [r["case"] for r in new["sweep"][:3]] == [LOOP, BARE_LOOP, SWEEP]
+    assert all("kind" not in r for r in new["sweep"])
+    # the analysis, recomputed from the measurements, against hand computations
+    a = new["analysis"]
+    assert a["profile_shares"] == pytest.approx(
+        {"entropy": 0.011 / 0.038, "cascade": 0.011 / 0.038, "reading": 0.016 / 0.038})
+    assert a["exponents"]["in_d"][0]["exponent"] == pytest.approx(1.0)   # t scales with d
+    assert a["exponents"]["in_K"][FLOOR]["affine"]["b"] == pytest.approx(0.002)
+    assert a["sweep_steps"]["power"]["step_seconds"] == pytest.approx(1e4 / 3.6e5)
+    met = {(t["id"], t["subject"].get("reading")): t["met"] for t in a["targets"]}
+    assert met[("step.power.over_floor", None)] is True      # 5.9 <= 6
+    assert met[("step.linear.over_floor", None)] is False    # 3.1 > 3
+    assert met[("sweep.run_steps_per_s", "power")] is False  # 3.6e5 < 1e6
+    assert met[("sweep.over_loop", "linear")] is True        # 111 >= 40
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(old))
+    assert load(path) == new
+    render_markdown(new)
+    render_readme(new)
+    with pytest.raises(ValueError, match="schema-1"):
+        upgrade_v1(new)
+    broken = _legacy_record()
+    broken["steps"][0]["case"] = "mystery"
+    with pytest.raises(ValueError, match="unknown step case 'mystery'"):
+        upgrade_v1(broken)
+
+
+def test_targets_are_evaluated_only_where_measured():
+    """A record without the d = 1e6 step or the B = 1e4 sweep gets no target for them, and with
+    a single d no exponent in d."""
+    new = upgrade_v1(_legacy_record())
+    new["steps"] = [r for r in new["steps"] if r["d"] != 10**6]
+    new["sweep"] = [r for r in new["sweep"] if r["case"] != SWEEP]
+    exps = exponents(new["steps"], new["k_series"])
+    assert exps["in_d"] == []
+    assert [t["id"] for t in evaluate_targets(new, exps)] == ["exponent.K"]
+    assert analyse(upgrade_v1(_legacy_record()))["targets"][0]["id"] == "step.power.over_floor"
+
+
+def test_case_labels():
+    assert case_label(FLOOR) == "floor"
+    assert case_label("emc.root.inplace") == "EMC root (in place)"
+    assert case_label("emc.power.default") == "EMC power (default)"
+    assert case_label("torch.adam") == "torch Adam"
+    assert case_label("torch.emc.linear") == "torch EMC linear"
+    assert case_label("jax.emc.power") == "jax.emc.power"   # no label yet: the id itself

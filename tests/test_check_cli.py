@@ -1,5 +1,6 @@
 """``emc-theory check`` end to end: reports written, byte-identical across runs (the ``run``
 field aside), every counterexample replays from its JSON to the same outcome, errors exit 1."""
+import dataclasses
 import json
 import math
 import subprocess
@@ -7,9 +8,10 @@ import sys
 
 import pytest
 
-from claims.registry import available_claims, replay_counterexample
-from claims.report import dumps, render_latex
-from emc_theory.cli import main
+from claims.support import registry
+from claims.support.registry import CLAIM_IDS, replay_counterexample
+from claims.support.report import dumps, render_latex
+from emc_app.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def test_every_claim_ran_and_reports_are_written(two_quick_runs):
     code, root = two_quick_runs[0]
     doc = json.loads((root / "results" / "claims.json").read_text())
     assert code == 0, {k: v["error"] for k, v in doc["claims"].items() if v["error"]}
-    assert sorted(doc["claims"]) == sorted(available_claims())
+    assert sorted(doc["claims"]) == sorted(CLAIM_IDS)
     for claim in doc["claims"].values():
         assert claim["statement"] in ("holds", "fails", "conditional", "undecided")
         assert claim["proof"] in ("sound", "gap", "mismatch", "none")
@@ -86,25 +88,39 @@ def test_counterexamples_replay_from_json(two_quick_runs):
 
 
 def test_a_check_that_errors_exits_non_zero(tmp_path, monkeypatch):
-    import claims.m1 as m1
-
     def broken(config):
         raise RuntimeError("deliberate")
 
-    monkeypatch.setattr(m1, "gather", broken)
-    code = main(["check", "--claim", "M1", "--quick", "--no-progress",
+    real = registry.get_claim
+    m1 = dataclasses.replace(real("M1"), gather=broken)
+    monkeypatch.setattr(registry, "get_claim",
+                        lambda cid: m1 if registry.normalise_id(cid) == "M1" else real(cid))
+    code = main(["check", "--claim", "m1", "--quick", "--no-progress",
                  "--results-dir", str(tmp_path), "--tex", str(tmp_path / "c.tex")])
     doc = json.loads((tmp_path / "claims.json").read_text())
     assert code == 1 and "deliberate" in doc["claims"]["M1"]["error"]
 
 
 def test_unknown_claim_id_is_a_clear_error():
-    with pytest.raises(ValueError, match="claim id must be one of"):
+    with pytest.raises(ValueError, match="unknown claim id 'Z9'; known ids: E1, "):
         main(["check", "--claim", "Z9", "--no-progress"])
 
 
-def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "emc_theory.cli", "--help"], capture_output=True,
+@pytest.mark.parametrize("module", ["emc_app.cli", "emc_app"])
+def test_console_script_help(module):
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                          text=True, check=True).stdout
     for command in ("check", "derive", "paper", "course", "bench"):
         assert command in out
+
+
+def test_bench_subcommand_parses_its_own_options(capsys):
+    """``emc-theory bench ...`` hands every option to the benchmark's own parser."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "emc-theory bench" in out and "--no-torch" in out and "--readme" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--rounds", "x"])
+    assert exit_info.value.code == 2

@@ -2,22 +2,32 @@
 
 The DLN code is checked against independent derivations: finite differences of the loss, the
 heavy-ball recursion written out, EMC with one level against heavy ball (lambda_1 = 2 eta), a
-fixed-step RK4 integration of the ODE, scipy's Spearman correlation; the rules on constructed
-findings; ``gather`` end to end on the quick config; replays from JSON.
+fixed-step RK4 integration of the ODE; the theory behind the controls; the rules on typed facts;
+``gather`` end to end on the quick config; replays from JSON.
 """
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from scipy.stats import spearmanr
 
 from claims import dl1, dl2
-from claims.base import CheckConfig, Findings
-from claims.dl_common import (dln_beta, dln_loss_and_grad, effective_alpha, emc_level_lambdas,
-                              heavy_ball_for_lambdas, hyperbolic_entropy_solution, initial_point,
-                              ode_path, rank_correlation, run_dln, sample_path,
-                              sparse_regression)
+from claims.support.base import CheckConfig, Gathered
+from claims.support.dl_common import (
+    dln_beta,
+    dln_loss_and_grad,
+    effective_alpha,
+    emc_level_lambdas,
+    heavy_ball_for_lambdas,
+    hyperbolic_entropy_solution,
+    initial_point,
+    ode_path,
+    run_dln,
+    sample_path,
+    sparse_regression,
+)
+from emc_theory.baselines import HeavyBall
 from emc_theory.emc import EMC
 
 PROBLEM = sparse_regression(n=6, d=8, sparsity=2, seed=3)
@@ -130,12 +140,14 @@ def test_gradient_flow_limit_is_reached_by_small_step_gradient_descent():
     assert err[1] < 3e-3 and 0.35 < err[1] / err[0] < 0.65
 
 
-def test_rank_correlation_matches_scipy_with_ties():
-    rng = np.random.default_rng(1)
-    for _ in range(20):
-        x, y = rng.integers(0, 4, 9).astype(float), rng.normal(size=9)
-        if np.ptp(x) > 0:
-            assert rank_correlation(x, y) == pytest.approx(spearmanr(x, y).statistic)
+def test_run_with_one_scale_per_run_is_the_runs_one_by_one():
+    alphas = np.array([0.2, 0.4])
+    both = run_dln(HeavyBall(lr=np.full(2, 0.05), beta=0.5), PROBLEM, alphas, 2, 30)
+    for i, alpha in enumerate(alphas):
+        one = run_dln(HeavyBall(lr=np.full(1, 0.05), beta=0.5), PROBLEM, alpha, 1, 30)
+        np.testing.assert_allclose(both.w[i], one.w[0], rtol=1e-14, atol=1e-15)
+    with pytest.raises(ValueError, match="alpha"):
+        run_dln(HeavyBall(lr=np.full(2, 0.05), beta=0.5), PROBLEM, alphas[:1], 2, 3)
 
 
 def test_bad_inputs_name_the_parameter():
@@ -147,6 +159,8 @@ def test_bad_inputs_name_the_parameter():
         heavy_ball_for_lambdas([0.0], 0.5)
     with pytest.raises(ValueError, match="alpha"):
         initial_point(3, -1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        run_dln(HeavyBall(lr=np.full(2, 0.05), beta=0.5), PROBLEM, np.array([0.1, -0.1]), 2, 3)
     with pytest.raises(ValueError, match="w must have"):
         dln_loss_and_grad(PROBLEM, np.zeros(5))
 
@@ -155,8 +169,64 @@ def test_modified_equation_limit_and_first_correction():
     # by hand: [W(t+h) - W(t) - beta (W(t) - W(t-h)) + gamma g] / gamma with h = lam eps,
     # gamma = lam eps^2 is W' + lam W'' + g - eps lam W''/2 + O(eps^2)
     out = dl1.modified_equation()
-    assert out["limit_is_ode"]
-    assert str(out["first_correction"]) == "-W2*lambda/2"
+    assert out["limit_is_ode"] is True
+    assert out["first_correction"] == "-W2*lambda/2"
+
+
+# --- the theory behind the controls -------------------------------------------------------
+
+def test_momentum_laws():
+    """The paper's law keeps lambda; the fixed-effective-lr law agrees at beta = 0.9 and doubles
+    lambda at 0.95 (gamma/(1-beta) constant)."""
+    lams = np.array([1.0, 2.0])
+    law = dl1.LAWS["fixed_effective_lr"]
+    np.testing.assert_allclose(law.intrinsic(lams, 0.9), lams, rtol=1e-15)
+    np.testing.assert_allclose(law.intrinsic(lams, 0.95), 2 * lams, rtol=1e-14)
+    for beta in (0.9, 0.95, 0.99):  # effective learning rate gamma/(1-beta) = lambda_int (1-beta)
+        np.testing.assert_allclose(law.intrinsic(lams, beta) * (1 - beta), lams * 0.1,
+                                   rtol=1e-13)
+    assert dl1.LAWS["fixed_lambda_near_1"].intrinsic(lams, 0.99) is lams
+    assert min(dl1.LAWS["fixed_lambda_near_1"].betas) >= 0.98  # (1 - beta)/2 <= 1%
+    with pytest.raises(TypeError, match="MomentumLaw"):
+        dl1.gather(CheckConfig(quick=True, subject=0.9))
+
+
+def test_heavy_ball_is_semi_implicit_euler_of_the_ode():
+    """Heavy ball at (lambda, beta) is the semi-implicit Euler scheme with step
+    h = lambda (1 - beta) for lambda W'' + W' + grad F = 0 (the basis of the positive control)."""
+    lam, beta, steps, alpha = 0.7, 0.95, 50, 0.3
+    h = lam * (1 - beta)
+    run = run_dln(heavy_ball_for_lambdas([lam], beta), PROBLEM, alpha, 1, steps)
+    w, p = initial_point(PROBLEM.d, alpha), np.zeros(2 * PROBLEM.d)
+    for _ in range(steps):  # p' = -(p + grad F(w))/lambda, w' = p
+        p = p - h * (p + dln_loss_and_grad(PROBLEM, w)[1]) / lam
+        w = w + h * p
+    np.testing.assert_allclose(run.w[0], w, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("alphas", [(0.1, 0.14142135623730953, 0.2), (0.2, 0.1414, 0.1)])
+def test_gradient_flow_limit_grows_with_the_scale(alphas):
+    """The closed-form gradient-flow solutions (an algorithm independent of the runs) grow in l1
+    and in error with alpha at the controls' scales: the controls' verdicts follow."""
+    problem = sparse_regression(seed=0)
+    sols = [hyperbolic_entropy_solution(problem, a) for a in sorted(alphas)]
+    l1 = [np.abs(b).sum() for b in sols]
+    err = [np.linalg.norm(b - problem.beta_star) for b in sols]
+    assert np.all(np.diff(l1) > 0.05) and np.all(np.diff(err) > 0.05)
+
+
+def test_gradient_descent_control_follows_the_gradient_flow_limit():
+    """At the controls' step the GD solutions are within 1% (l1) of the closed form."""
+    problem = sparse_regression(seed=0)
+    lambdas = np.array(dl2.LAMBDAS[True])
+    path = dl2.PATHS["gd_alpha_grows"]
+    run = dl2.solve_path(path, problem, lambdas)
+    assert list(run.status) == ["converged"] * lambdas.size
+    for b, alpha in zip(dln_beta(run.w), path.alpha(lambdas)):
+        limit = hyperbolic_entropy_solution(problem, alpha)
+        assert np.abs(b).sum() == pytest.approx(np.abs(limit).sum(), rel=0.01)
+    with pytest.raises(TypeError, match="SparsityPath"):
+        dl2.gather(CheckConfig(quick=True, subject="gd"))
 
 
 def test_closest_lambda_recovers_a_point_on_the_curve():
@@ -166,59 +236,84 @@ def test_closest_lambda_recovers_a_point_on_the_curve():
     assert star == pytest.approx(2 ** 0.25) and dist == pytest.approx(0.0, abs=1e-15)
 
 
-# --- rules on constructed findings --------------------------------------------------------
+# --- rules on typed facts -----------------------------------------------------------------
 
-def dl1_facts(exponent=1.0, decreasing=True, far=0.02, near=0.05, beta_min=0.9):
-    return Findings(facts={"ode_distance_exponent": exponent, "ode_distance_decreasing":
-                           decreasing, "ratio_at_largest_beta": far, "ratio_at_smallest_beta":
-                           near, "smallest_beta_with_small_ratio": beta_min})
+DL1_HOLDS = dl1.Facts(ode_distance_exponent=1.0, ode_distance_decreasing=True,
+                      ratio_at_largest_beta=0.02, ratio_at_smallest_beta=0.05,
+                      smallest_beta_with_small_ratio=0.9, symbolic_limit_is_ode=True)
 
 
-@pytest.mark.parametrize("findings, statement", [
+def dl1_facts(**change):
+    return Gathered(facts=dataclasses.replace(DL1_HOLDS, **change))
+
+
+@pytest.mark.parametrize("gathered, statement", [
     (dl1_facts(), "holds"),
-    (dl1_facts(near=0.3, beta_min=0.98), "conditional"),
-    (dl1_facts(exponent=-0.1), "fails"),
-    (dl1_facts(far=1.5, near=2.0, beta_min=None), "fails"),
-    (dl1_facts(exponent=0.2, beta_min=None, near=0.3), "undecided"),
-    (dl1_facts(decreasing=False, near=0.3, beta_min=None), "undecided"),
-    (Findings(facts={"ode_distance_exponent": None}), "undecided"),
+    (dl1_facts(ratio_at_smallest_beta=0.3, smallest_beta_with_small_ratio=0.98), "conditional"),
+    (dl1_facts(ode_distance_exponent=-0.1), "fails"),
+    (dl1_facts(ratio_at_largest_beta=1.5, ratio_at_smallest_beta=2.0,
+               smallest_beta_with_small_ratio=None), "fails"),
+    (dl1_facts(ode_distance_exponent=0.2, smallest_beta_with_small_ratio=None,
+               ratio_at_smallest_beta=0.3), "undecided"),
+    (dl1_facts(ode_distance_decreasing=False, ratio_at_smallest_beta=0.3,
+               smallest_beta_with_small_ratio=None), "undecided"),
+    (dl1_facts(ode_distance_exponent=None), "undecided"),
 ])
-def test_dl1_rule(findings, statement):
-    verdict = dl1.decide(findings)
+def test_dl1_rule(gathered, statement):
+    verdict = dl1.decide(gathered)
     assert verdict.statement == statement and verdict.proof == "none"
     if statement == "conditional":
         assert "0.98" in verdict.conditions[0]
 
 
-def dl2_facts(rho_l1=1.0, rho_error=1.0, converged=True):
-    return Findings(facts={"all_converged": converged, "spearman_l1": rho_l1,
-                           "spearman_error": rho_error})
+DL2_HOLDS = dl2.Facts(
+    all_converged=True, spearman_l1=1.0, spearman_error=1.0, l1_relative_increase=0.1,
+    gf_limit_l1=3.2, gf_limit_sparser_than_all=True, spearman_distance_to_gf_limit=1.0,
+    spearman_effective_alpha=0.4, emc_converged=True, emc_inside_grid=True,
+    emc_max_log_gap_level_1=0.7, emc_max_log_gap_level_3=0.9,
+    emc_max_log_gap_arithmetic_mean=0.5, emc_max_log_gap_harmonic_mean=0.2)
 
 
-@pytest.mark.parametrize("findings, statement", [
+def dl2_facts(**change):
+    return Gathered(facts=dataclasses.replace(DL2_HOLDS, **change))
+
+
+@pytest.mark.parametrize("gathered, statement", [
     (dl2_facts(), "holds"),
-    (dl2_facts(rho_error=0.6), "conditional"),
-    (dl2_facts(rho_l1=0.2, rho_error=0.95), "conditional"),
-    (dl2_facts(rho_l1=-1.0, rho_error=-0.8), "fails"),  # sparser with larger lambda
-    (dl2_facts(rho_l1=0.7, rho_error=0.7), "undecided"),
-    (dl2_facts(converged=False), "undecided"),
-    (Findings(facts={}), "undecided"),
+    (dl2_facts(spearman_error=0.6), "conditional"),
+    (dl2_facts(spearman_l1=0.2, spearman_error=0.95), "conditional"),
+    (dl2_facts(spearman_l1=-1.0, spearman_error=-0.8), "fails"),  # sparser with larger lambda
+    (dl2_facts(spearman_l1=0.7, spearman_error=0.7), "undecided"),
+    (dl2_facts(all_converged=False), "undecided"),
+    (dl2_facts(spearman_l1=None), "undecided"),
 ])
-def test_dl2_rule(findings, statement):
-    verdict = dl2.decide(findings)
+def test_dl2_rule(gathered, statement):
+    verdict = dl2.decide(gathered)
     assert verdict.statement == statement and verdict.proof == "none"
+    if statement == "conditional":
+        assert ("l1 grows" if gathered.facts.spearman_l1 >= 0.9 else "error grows") in (
+            verdict.conditions[0])
+
+
+@pytest.mark.parametrize("module", [dl1, dl2])
+def test_claim_words_and_source(module):
+    claim = module.CLAIM
+    assert claim.source.label == (
+        "002_b6e316ebb5bc5295.txt (Papazov, Pesme & Flammarion, Leveraging continuous time to "
+        "understand momentum when training diagonal linear networks)")
+    assert claim.proof.status == "not_in_source" and claim.kind == "universal"
 
 
 # --- gather end to end (quick) and replays ------------------------------------------------
 
 @pytest.fixture(scope="module")
 def quick_findings():
-    return {m.ID: m.gather(CheckConfig(quick=True, seed=0)) for m in (dl1, dl2)}
+    return {m.CLAIM.id: m.gather(CheckConfig(quick=True, seed=0)) for m in (dl1, dl2)}
 
 
 def _check_shape(findings):
     assert {e.kind for e in findings.evidence} >= {"numerical", "independent"}
-    for value in findings.facts.values():
+    for value in dataclasses.asdict(findings.facts).values():
         assert value is None or isinstance(value, (bool, int, float))
     json.dumps([e.data for e in findings.evidence])
     json.dumps(findings.parameters)
@@ -228,18 +323,18 @@ def test_dl1_gather_quick(quick_findings):
     f = quick_findings["DL1"]
     _check_shape(f)
     assert {e.kind for e in f.evidence} == {"numerical", "independent", "symbolic"}
-    assert f.facts["symbolic_limit_is_ode"] is True
-    assert f.facts["ode_distance_exponent"] > 0  # MGD approaches the ODE as beta -> 1
+    assert f.facts.symbolic_limit_is_ode is True
+    assert f.facts.ode_distance_exponent > 0  # MGD approaches the ODE as beta -> 1
     assert dl1.decide(f).statement in ("holds", "conditional", "fails", "undecided")
 
 
 def test_dl2_gather_quick(quick_findings):
     f = quick_findings["DL2"]
     _check_shape(f)
-    assert f.facts["all_converged"] is True and f.facts["emc_converged"] is True
+    assert f.facts.all_converged is True and f.facts.emc_converged is True
     data = f.evidence[0].data
     assert max(data["final_loss"]) < dl2.TOL
-    assert -1 <= f.facts["spearman_l1"] <= 1
+    assert -1 <= f.facts.spearman_l1 <= 1
 
 
 def test_gather_is_deterministic(quick_findings):
@@ -249,7 +344,7 @@ def test_gather_is_deterministic(quick_findings):
 
 def test_counterexamples_replay_from_json(quick_findings):
     for module in (dl1, dl2):
-        for c in quick_findings[module.ID].counterexamples:
+        for c in quick_findings[module.CLAIM.id].counterexamples:
             spec = json.loads(json.dumps(c.replay))
             got = module.replay(spec)
             assert got.keys() == c.outcome.keys()
@@ -273,3 +368,14 @@ def test_replays_reproduce_gathered_numbers(quick_findings):
     assert out["status"] == ["converged", "converged"]
     np.testing.assert_allclose(out["l1"], quick_findings["DL2"].evidence[0].data["l1"][:2],
                                rtol=1e-6)
+
+
+def test_control_path_replays_from_its_name():
+    """A control's counterexample names its path, so the replay reruns that path."""
+    spec = json.loads(json.dumps({"problem": sparse_regression(seed=0).describe(),
+                                  "alpha": dl2.ALPHA, "momentum": dl2.MOMENTUM,
+                                  "lambdas": [1.0, 4.0], "path": "gd_alpha_shrinks"}))
+    out = dl2.replay(spec)
+    assert out["status"] == ["converged", "converged"] and out["l1"][1] < out["l1"][0]
+    with pytest.raises(ValueError, match="path"):
+        dl2.replay({**spec, "path": "no such path"})

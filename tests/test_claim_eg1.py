@@ -1,6 +1,7 @@
-"""EG1 (Tan & Huang, Theorem 2.2): the rule on constructed evidence, the entropy-gap machinery
-against hand-derived values, the search's power to flag wrong bounds, and a quick gather whose
-counterexamples replay from JSON."""
+"""EG1 (Tan & Huang, Theorem 2.2): the rule on typed facts, the entropy-gap machinery against
+hand-derived values, the search's power to flag wrong bounds, the theory behind the controls, and
+a quick gather whose counterexamples replay from JSON."""
+import dataclasses
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claims import eg1
-from claims.base import CheckConfig, Findings
+from claims.support.base import CheckConfig, Gathered
 
 
 def _gap_by_hand(eigenvalues):
@@ -27,8 +28,18 @@ def _vertex_gap_closed_form(n, m, k):
 
 # ----------------------------------------------------------------------------- the rule
 
-HOLDS = {"ineq1_violated": False, "search_detects_wrong_bounds": True,
-         "ineq2_violated": False, "ineq2_proved_symbolically": True, "ineq1_max_excess": -0.1}
+HOLDS = eg1.Facts(
+    ineq1_violated=False, ineq1_max_excess=-0.1, ineq1_vertex_max_excess=-0.1,
+    ineq1_random_max_excess=-0.2, ineq1_optimised_max_excess=-0.15,
+    ineq1_smallest_failing_n=None, single_max_is_maximiser=True, optimiser_over_vertex=0.0,
+    ineq2_proved_symbolically=True, ineq2_violated=False, ineq2_min_margin=0.05,
+    outer_violated=False, outer_max_excess=-0.05, outer_max_gap_over_log_k=0.5,
+    middle_is_single_max_gap_symbolic=True, small_k_expansion_favours_split=True,
+    search_detects_wrong_bounds=True, lemma_tv_available=False)
+
+
+def _decide(facts):
+    return eg1.decide(Gathered(facts=facts))
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -36,25 +47,41 @@ HOLDS = {"ineq1_violated": False, "search_detects_wrong_bounds": True,
     ({"ineq1_violated": True, "ineq1_max_excess": 0.45}, "fails"),
     ({"ineq2_violated": True}, "fails"),
     ({"ineq2_violated": True, "ineq2_proved_symbolically": True}, "fails"),
+    ({"ineq2_proved_symbolically": None}, "holds"),  # never violated on the grid suffices
     ({"search_detects_wrong_bounds": False}, "undecided"),
     ({"ineq1_violated": None}, "undecided"),
     ({"ineq2_violated": None, "ineq2_proved_symbolically": None}, "undecided"),
 ])
 def test_rule_reaches_every_verdict_it_can_give(change, expected):
     """The rule gives holds / fails / undecided (never conditional: the theorem is universal)."""
-    verdict = eg1.decide(Findings(facts={**HOLDS, **change}))
+    verdict = _decide(dataclasses.replace(HOLDS, **change))
     assert verdict.statement == expected
     assert verdict.proof == "none"
 
 
 def test_rule_a_violation_is_never_read_as_holds():
     """A wrong input (a found violation) lands on the failing side, whatever else holds."""
-    facts = {**HOLDS, "ineq1_violated": True, "single_max_is_maximiser": False,
-             "ineq1_smallest_failing_n": 4, "outer_violated": False}
-    verdict = eg1.decide(Findings(facts=facts))
+    facts = dataclasses.replace(HOLDS, ineq1_violated=True, single_max_is_maximiser=False,
+                                ineq1_smallest_failing_n=4, outer_violated=False)
+    verdict = _decide(facts)
     assert verdict.statement == "fails"
     assert "inequality 1: fails" in verdict.conditions
     assert any("never violated" in c for c in verdict.conditions)
+    assert any("n = 4" in c for c in verdict.conditions)
+    assert any("not the gap maximiser" in c for c in verdict.conditions)
+
+
+def test_facts_are_typed():
+    with pytest.raises(TypeError):
+        dataclasses.replace(HOLDS, ineq1_violatd=True)
+
+
+def test_claim_words_and_source():
+    claim = eg1.CLAIM
+    assert claim.source.label == ("001_efec067ef178dacf.txt (Tan & Huang, Information-theoretic "
+                                  "perspectives on optimizers)")
+    assert claim.proof.status == "not_in_source" and claim.proof.text is None
+    assert claim.kind == "inequality" and claim.derivations == ("entropy_gap",)
 
 
 # ----------------------------------------------------------------------------- the machinery
@@ -67,6 +94,18 @@ def test_entropy_gap_of_vertices_matches_closed_form(n, m, k):
     expected = _vertex_gap_closed_form(n, m, k)
     assert eg1.entropy_gap(spectrum) == pytest.approx(expected, rel=1e-12, abs=1e-15)
     assert _gap_by_hand(spectrum) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_gap_is_measured_where_the_core_does_not_clip():
+    """gradient_entropy clips H to [0, log n]; on the searched spectra H (by hand, unclipped)
+    stays strictly inside, so the measured gap equals the unclipped one up to rounding."""
+    ks = 10 ** np.linspace(0.02, 6, 31)
+    for n in (2, 3, 4, 10, 50):
+        lam = eg1.vertex_spectra(n, ks)
+        p = lam / lam.sum(axis=-1, keepdims=True)
+        unclipped_h = -np.sum(p * np.log(p), axis=-1)
+        assert unclipped_h.min() > 0 and (np.log(n) - unclipped_h).min() > 1e-5
+        np.testing.assert_allclose(eg1.entropy_gap(lam), np.log(n) - unclipped_h, atol=1e-13)
 
 
 @pytest.mark.parametrize("n, k", [(2, 5.0), (3, 1.2), (20, 1e3), (50, 1e6)])
@@ -145,6 +184,55 @@ def test_search_agrees_with_hand_analysis():
     assert max(w["excess"] for w in outer.values()) < 0
 
 
+# ----------------------------------------------------------------------------- controls
+
+@given(st.integers(2, 30), st.floats(1.0, 1e6), st.integers(0, 2**31))
+def test_positive_control_bound_holds_by_hand(n, k, seed):
+    """min(log n, log k) bounds the gap (by hand, on random spectra) and is at most log k."""
+    lam = np.random.default_rng(seed).uniform(1.0, k, size=n)
+    lam[:2] = [1.0, k]
+    bound = float(eg1.min_log_bound(k, n))
+    assert _gap_by_hand(lam) <= bound + 1e-12
+    assert bound <= np.log(k) + 1e-15
+
+
+@pytest.mark.parametrize("k", [1.5, 10.0, 1e6])
+def test_half_middle_control_is_beaten_at_n_2(k):
+    """B/2 is beaten at n = 2 by {1, k}, whose gap is B (by hand)."""
+    assert _gap_by_hand([1.0, k]) == pytest.approx(float(eg1.middle_bound(k, 2)), rel=1e-12)
+    assert _gap_by_hand([1.0, k]) > float(eg1.half_middle_bound(k, 2)) + 1e-3
+
+
+@pytest.mark.parametrize("n, k", [(3, 2.0), (50, 1.05)])
+def test_log_n_control_bounds_the_gap_but_exceeds_log_k(n, k):
+    lam = np.r_[1.0, k, np.full(n - 2, k)]
+    assert _gap_by_hand(lam) <= float(eg1.log_n_bound(k, n))
+    assert float(eg1.log_n_bound(k, n)) > np.log(k)
+
+
+def test_controls_are_named_bounds_for_replay():
+    for control in eg1.CLAIM.controls:
+        assert eg1.NAMED_BOUNDS[control.subject.name] is control.subject.bound
+    with pytest.raises(ValueError, match="bound"):
+        eg1.replay({"bound": "no such bound", "eigenvalues": [1.0, 2.0], "rotation_seed": 0})
+
+
+def test_gather_rejects_a_subject_of_another_type():
+    with pytest.raises(TypeError, match="MiddleBound"):
+        eg1.gather(CheckConfig(quick=True, subject=eg1.middle_bound))
+
+
+def test_negative_control_counterexamples_replay():
+    """A control's counterexamples name its bound, so they replay from JSON like the paper's."""
+    subject = eg1.CONTROL_BOUNDS["middle_half"]
+    gathered = eg1.gather(CheckConfig(quick=True, seed=0, subject=subject))
+    assert gathered.facts.ineq1_violated is True
+    assert gathered.facts.middle_is_single_max_gap_symbolic is None  # about the paper's B only
+    assert gathered.counterexamples
+    for cx in gathered.counterexamples:
+        assert eg1.replay(json.loads(json.dumps(cx.replay)))["violated"] is True
+
+
 # ----------------------------------------------------------------------------- gather (quick)
 
 @pytest.fixture(scope="module")
@@ -157,12 +245,13 @@ def test_gather_quick_evidence_and_facts(quick_findings):
     assert {e.kind for e in f.evidence} == {"symbolic", "numerical", "independent"}
     lemma = [e for e in f.evidence if "total variation" in e.name]
     assert len(lemma) == 1 and lemma[0].available is False
-    assert f.facts["lemma_tv_available"] is False
-    for key, value in f.facts.items():
+    assert f.facts.lemma_tv_available is False
+    for key, value in dataclasses.asdict(f.facts).items():
         assert value is None or isinstance(value, (bool, int, float)), key
     for key in ("ineq1_violated", "ineq2_violated", "outer_violated",
-                "search_detects_wrong_bounds", "single_max_is_maximiser"):
-        assert isinstance(f.facts[key], bool), key
+                "search_detects_wrong_bounds", "single_max_is_maximiser",
+                "ineq2_proved_symbolically", "small_k_expansion_favours_split"):
+        assert isinstance(getattr(f.facts, key), bool), key
     json.dumps(f.parameters)
     json.dumps([e.data for e in f.evidence], allow_nan=False)
 

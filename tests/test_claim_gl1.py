@@ -1,14 +1,16 @@
 """Companion claim GL1 (curvature in the looking-glass): the ReLU / softplus network code against
 independent computations (finite differences, the naive second difference, the exact quartic
-remainder of a ReLU network on one linear piece, the closed-form kink term), the rule on
-constructed findings, ``gather`` on the quick config, and replays from JSON."""
+remainder of a ReLU network on one linear piece, the closed-form kink term), the control
+activations against the naive formulas, the rule on typed facts, ``gather`` on the quick config,
+and replays from JSON."""
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from claims import gl1
-from claims.base import CheckConfig, Findings
+from claims.support.base import CheckConfig, Gathered
 
 RELU, SOFT = gl1.make_network("relu", 4), gl1.make_network("softplus", 4)
 GENERIC = gl1.make_theta(RELU, "generic", 5)
@@ -84,32 +86,114 @@ def test_softplus_residual_scales_like_sigma_to_the_fourth():
 def test_bad_point_names_the_parameter():
     with pytest.raises(ValueError, match="point"):
         gl1.make_theta(RELU, "saddle", 0)
+    with pytest.raises(ValueError, match="activation"):
+        gl1.make_network("sigmoid", 0)
+    with pytest.raises(TypeError, match="Activation"):
+        gl1.gather(CheckConfig(quick=True, subject="relu"))
 
 
-# --- the rule on constructed findings -----------------------------------------------------
+# --- the control activations --------------------------------------------------------------
 
-def facts(p_relu=1.0, p_smooth=4.0, ratio=10.0, upper=12.0, z=20.0, smooth_ratio=1e-8):
-    return Findings(facts={
-        "relu_exponent": p_relu, "smooth_exponent": p_smooth,
-        "relu_ratio_at_smallest_sigma": ratio, "relu_upper_ratio_at_smallest_sigma": upper,
-        "relu_z_at_smallest_sigma": z, "smooth_ratio_at_smallest_sigma": smooth_ratio,
-        "generic_crossover_sigma": 3e-3, "generic_kink_distance": 6e-4})
+def _naive(name):
+    return {"relu": lambda z: np.maximum(z, 0.0), "softplus": lambda z: np.log1p(np.exp(z)),
+            "leaky_relu": lambda z: np.where(z > 0, z, gl1.LEAKY_SLOPE * z),
+            "tanh": np.tanh}[name]
 
 
-@pytest.mark.parametrize("findings, statement", [
+@pytest.mark.parametrize("name", sorted(gl1.ACTIVATIONS))
+def test_activation_increments_match_the_naive_ones(name):
+    act, phi = gl1.ACTIVATIONS[name], _naive(name)
+    rng = np.random.default_rng(8)
+    z, e = rng.normal(size=200), 0.3 * rng.normal(size=200)
+    np.testing.assert_allclose(act.value(z), phi(z), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(act.step(z, e), phi(z + e) - phi(z), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(act.second(z, e), phi(z + e) + phi(z - e) - 2 * phi(z),
+                               rtol=1e-8, atol=1e-14)
+    h = 1e-5  # derivatives away from the kink
+    away = z[np.abs(z) > 1e-3]
+    np.testing.assert_allclose(act.d1(away), (phi(away + h) - phi(away - h)) / (2 * h),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(act.d2(away), (phi(away + h) + phi(away - h) - 2 * phi(away))
+                               / h**2, rtol=1e-3, atol=1e-5)
+    jump = act.d1(np.array(1e-12)) - act.d1(np.array(-1e-12))
+    assert act.kink_jump == pytest.approx(float(jump), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "tanh"])
+def test_control_networks_hessian_and_second_difference(name):
+    network = gl1.make_network(name, 4)
+    h = 1e-6
+    fd = np.array([(network.grad(GENERIC + h * e) - network.grad(GENERIC - h * e)) / (2 * h)
+                   for e in np.eye(GENERIC.size)])
+    np.testing.assert_allclose(network.hessian(GENERIC), fd, rtol=1e-5, atol=1e-8)
+    delta = 1e-2 * XI[:8]
+    base = naive_loss(network, NEAR)
+    plus = np.array([naive_loss(network, NEAR + d) for d in delta])
+    minus = np.array([naive_loss(network, NEAR - d) for d in delta])
+    symmetric, _ = network.second_difference(NEAR, delta)
+    np.testing.assert_allclose(symmetric, 0.5 * (plus + minus - 2 * base), rtol=1e-8, atol=1e-15)
+
+
+def test_leaky_relu_kink_term_is_the_relu_one_scaled():
+    """c1 scales with the slope jump; the measured R/sigma of leaky ReLU matches it."""
+    leaky = gl1.make_network("leaky_relu", 4)
+    c1 = gl1.kink_coefficient(leaky, NEAR)
+    assert c1 == pytest.approx((1 - gl1.LEAKY_SLOPE) * gl1.kink_coefficient(RELU, NEAR),
+                               rel=1e-2)  # the residuals differ slightly (the negative slope)
+    xi = np.random.default_rng(7).standard_normal((4000, NEAR.size))
+    scan = gl1.curvature_scan(leaky, NEAR, [1e-5], xi)
+    assert abs(scan["residual"][0] / 1e-5 - c1) < 4 * scan["se"][0] / 1e-5
+
+
+def test_tanh_residual_scales_like_sigma_to_the_fourth():
+    tanh = gl1.make_network("tanh", 4)
+    scan = gl1.curvature_scan(tanh, NEAR, [1e-4, 1e-3], XI)
+    assert gl1.fit_exponent([1e-4, 1e-3], scan["residual"]) == pytest.approx(4.0, abs=0.01)
+
+
+# --- the rule on typed facts --------------------------------------------------------------
+
+HOLDS = gl1.Facts(relu_exponent=1.0, smooth_exponent=4.0, relu_ratio_at_smallest_sigma=10.0,
+                  relu_upper_ratio_at_smallest_sigma=12.0, relu_z_at_smallest_sigma=20.0,
+                  smooth_ratio_at_smallest_sigma=1e-8, generic_exponent=8.0,
+                  generic_kink_distance=6e-4, generic_crossover_sigma=3e-3)
+
+
+def facts(**change):
+    return Gathered(facts=dataclasses.replace(HOLDS, **change))
+
+
+@pytest.mark.parametrize("gathered, statement", [
     (facts(), "holds"),
-    (facts(ratio=0.3, upper=0.35), "conditional"),
-    (facts(p_relu=3.9), "fails"),  # ReLU scales like the smooth control
-    (facts(p_relu=1.0, ratio=0.01, upper=0.05), "fails"),  # Hessian accurate at small sigma
-    (facts(p_smooth=2.5), "undecided"),  # the control failed
-    (facts(smooth_ratio=0.5), "undecided"),
-    (facts(z=1.0), "undecided"),  # not significant
-    (facts(p_relu=3.2), "undecided"),  # between the thresholds
-    (Findings(facts={"relu_exponent": None}), "undecided"),
+    (facts(relu_ratio_at_smallest_sigma=0.3, relu_upper_ratio_at_smallest_sigma=0.35),
+     "conditional"),
+    (facts(relu_exponent=3.9), "fails"),  # ReLU scales like the smooth control
+    (facts(relu_ratio_at_smallest_sigma=0.01, relu_upper_ratio_at_smallest_sigma=0.05),
+     "fails"),  # Hessian accurate at small sigma
+    (facts(smooth_exponent=2.5), "undecided"),  # the control failed
+    (facts(smooth_ratio_at_smallest_sigma=0.5), "undecided"),
+    (facts(relu_z_at_smallest_sigma=1.0), "undecided"),  # not significant
+    (facts(relu_exponent=3.2), "undecided"),  # between the thresholds
+    (facts(relu_exponent=None), "undecided"),
 ])
-def test_rule(findings, statement):
-    verdict = gl1.decide(findings)
+def test_rule(gathered, statement):
+    verdict = gl1.decide(gathered)
     assert verdict.statement == statement and verdict.proof == "none"
+
+
+def test_rule_conditions_name_the_generic_crossover():
+    verdict = gl1.decide(facts())
+    assert any("3.0e-03" in c and "nearest kink 6.0e-04" in c for c in verdict.conditions)
+    smooth = gl1.decide(facts(generic_kink_distance=None))  # an activation without a kink
+    assert any("3.0e-03" in c and "kink" not in c.split("only")[1] for c in smooth.conditions)
+    assert len(gl1.decide(facts(generic_crossover_sigma=None)).conditions) == 1
+
+
+def test_claim_words_and_source():
+    claim = gl1.CLAIM
+    assert claim.source.label == ("003_4e20904ff1472bb0.txt (Duersch, Catanach, Safonov & Wendt, "
+                                  "Curvature in the looking-glass)")
+    assert claim.proof.status == "not_in_source" and claim.kind == "existential"
 
 
 # --- gather end to end and replays --------------------------------------------------------
@@ -121,11 +205,11 @@ def quick():
 
 def test_gather_quick(quick):
     assert {e.kind for e in quick.evidence} == {"numerical", "independent"}
-    for value in quick.facts.values():
+    for value in dataclasses.asdict(quick.facts).values():
         assert value is None or isinstance(value, (bool, int, float))
     json.dumps([e.data for e in quick.evidence])
     assert quick.parameters["samples"] == gl1.SAMPLES[True]
-    assert quick.facts["smooth_exponent"] == pytest.approx(4.0, abs=0.05)
+    assert quick.facts.smooth_exponent == pytest.approx(4.0, abs=0.05)
 
 
 def test_gather_is_deterministic(quick):

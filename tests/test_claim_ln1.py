@@ -1,6 +1,8 @@
 """LN1 (Tan & Huang, Lion through an information bottleneck): the rule on constructed evidence,
 the mutual-information quadratures against closed forms, a fine-grid integral and asymptotics,
-the Lion comparison protocol against the runner, and a quick gather."""
+the Lion comparison protocol against the runner, the theory behind the controls, and a quick
+gather."""
+import dataclasses
 import json
 
 import numpy as np
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.special import ndtr
 
 from claims import ln1
-from claims.base import CheckConfig, Findings
+from claims.support.base import CheckConfig, Gathered
 from emc_theory.baselines import Lion
 from emc_theory.problems import quadratic
 from emc_theory.replay import replay
@@ -33,37 +35,60 @@ def _binary_entropy_by_hand(p):
 
 # ----------------------------------------------------------------------------- the rule
 
-INFO_OK = {"sign_quadrature_matches_closed_form": True, "two_quadratures_agree": True,
-           "information_tanh_exceeds_sign": True, "information_sign_exceeds_tanh_somewhere": False,
-           "posterior_mean_is_tanh_symbolic": True, "information_gap_max": 0.085}
+BASE = ln1.Facts(
+    sign_quadrature_matches_closed_form=True, two_quadratures_agree=True,
+    tanh_information_equals_x=True, information_tanh_exceeds_sign=True,
+    information_sign_exceeds_tanh_somewhere=False, information_gap_min=1e-6,
+    information_gap_max=0.085, information_gap_argmax_snr=1.3,
+    information_gap_at_smallest_snr=4e-4, information_gap_at_largest_snr=1e-6,
+    small_snr_ratio_sign_to_x=0.637, posterior_mean_is_tanh_symbolic=True,
+    jacobian_cancels_symbolic=True, tanh_1_wins=5, tanh_1_losses=0, tanh_10_wins=4,
+    tanh_10_losses=1, tanh_100_wins=2, tanh_100_losses=0, problems_compared=5,
+    tuned_lr_at_grid_edge=2, some_scale_wins_majority_without_loss=True,
+    some_scale_net_positive=True)
 PRACTICE_HOLDS = {"some_scale_wins_majority_without_loss": True, "some_scale_net_positive": True}
 PRACTICE_MIXED = {"some_scale_wins_majority_without_loss": False, "some_scale_net_positive": True}
 PRACTICE_FAILS = {"some_scale_wins_majority_without_loss": False,
                   "some_scale_net_positive": False}
+PRACTICE_NONE = {"some_scale_wins_majority_without_loss": None, "some_scale_net_positive": None}
 
 
-@pytest.mark.parametrize("facts, expected", [
-    ({**INFO_OK, **PRACTICE_HOLDS}, "holds"),
-    ({**INFO_OK, **PRACTICE_MIXED}, "conditional"),
-    ({**INFO_OK, **PRACTICE_FAILS}, "conditional"),
-    ({**INFO_OK, **PRACTICE_HOLDS, "information_sign_exceeds_tanh_somewhere": True,
+def _decide(**change):
+    return ln1.decide(Gathered(facts=dataclasses.replace(BASE, **change)))
+
+
+@pytest.mark.parametrize("change, expected", [
+    (PRACTICE_HOLDS, "holds"),
+    (PRACTICE_MIXED, "conditional"),
+    (PRACTICE_FAILS, "conditional"),
+    ({**PRACTICE_HOLDS, "information_sign_exceeds_tanh_somewhere": True,
       "information_tanh_exceeds_sign": False}, "fails"),
-    ({**INFO_OK, **PRACTICE_HOLDS, "sign_quadrature_matches_closed_form": False}, "undecided"),
-    (INFO_OK, "undecided"),
+    ({**PRACTICE_NONE, "information_sign_exceeds_tanh_somewhere": True,
+      "information_tanh_exceeds_sign": False}, "fails"),
+    ({**PRACTICE_HOLDS, "sign_quadrature_matches_closed_form": False}, "undecided"),
+    (PRACTICE_NONE, "undecided"),
 ])
-def test_rule_reaches_every_verdict(facts, expected):
-    verdict = ln1.decide(Findings(facts=facts))
+def test_rule_reaches_every_verdict(change, expected):
+    verdict = _decide(**change)
     assert verdict.statement == expected
     assert verdict.proof == "none"
 
 
 def test_rule_practical_part_is_reported_as_a_condition():
-    verdict = ln1.decide(Findings(facts={**INFO_OK, **PRACTICE_FAILS}))
+    verdict = _decide(**PRACTICE_FAILS)
     assert "information claim: holds" in verdict.conditions
     assert "tanh in place of sign in Lion: fails" in verdict.conditions
-    wrong = ln1.decide(Findings(facts={**INFO_OK, **PRACTICE_HOLDS,
-                                       "information_sign_exceeds_tanh_somewhere": True}))
+    assert any("does not fix the scale" in c for c in verdict.conditions)
+    wrong = _decide(**PRACTICE_HOLDS, information_sign_exceeds_tanh_somewhere=True)
     assert wrong.statement == "fails"
+
+
+def test_claim_words_and_source():
+    claim = ln1.CLAIM
+    assert claim.source.label == ("001_efec067ef178dacf.txt (Tan & Huang, Information-theoretic "
+                                  "perspectives on optimizers)")
+    assert claim.proof.status == "not_in_source" and claim.kind == "inequality"
+    assert claim.derivations == ("lion_information",)
 
 
 # ----------------------------------------------------------------------------- information
@@ -112,7 +137,42 @@ def test_posterior_mean_is_tanh_numerically(mu, sigma):
 
 
 def test_symbolic_facts_all_established():
-    assert all(ln1.symbolic_facts().values())
+    assert all(ln1.information_symbolic().values())
+
+
+# ----------------------------------------------------------------------------- controls
+
+@pytest.mark.parametrize("snr", [0.05, 1.0, 4.0])
+def test_magnitude_carries_no_information(snr):
+    """|X| has the same density under Y = 1 and Y = -1 (a fine grid of the folded densities)."""
+    t = np.linspace(0, snr + 12, 100_001)
+    folded = {y: np.exp(-0.5 * (t - y * snr) ** 2) + np.exp(-0.5 * (t + y * snr) ** 2)
+              for y in (1, -1)}
+    np.testing.assert_allclose(folded[1], folded[-1], rtol=1e-15, atol=0)
+    assert abs(ln1.information_magnitude(snr)) < 1e-12
+    assert ln1.information_sign_closed_form(snr) > 1e-4
+
+
+def test_sign_like_tanh_is_sign_in_float64():
+    """tanh rounds to exactly +-1 beyond 19.1, so tanh(1e30 c) == sign(c) for |c| > 2e-29."""
+    c = np.concatenate([np.geomspace(2e-29, 1e8, 400), -np.geomspace(2e-29, 1e8, 400), [0.0]])
+    np.testing.assert_array_equal(np.tanh(ln1.SIGN_LIKE_SCALE * c), np.sign(c))
+
+
+def test_sign_like_tanh_ties_with_sign_in_lion(small_problem):
+    """The same runs, bit for bit: every comparison is a tie."""
+    problem, x0 = small_problem
+    configs = ln1.lion_configs(ln1.CONTROLS["tanh_sign_like"])
+    runs = ln1.tuned_runs(problem, x0, 60, configs)
+    (name,) = set(configs) - {"sign"}
+    assert {k: runs[name][k] for k in ("lr", "steps", "final_gap")} == {
+        k: runs["sign"][k] for k in ("lr", "steps", "final_gap")}
+    assert ln1.compare(runs[name], runs["sign"]) == 0
+
+
+def test_gather_rejects_a_subject_of_another_type():
+    with pytest.raises(TypeError, match="Representation"):
+        ln1.gather(CheckConfig(quick=True, subject="tanh"))
 
 
 # ----------------------------------------------------------------------------- Lion protocol
@@ -175,12 +235,13 @@ def quick_findings():
 def test_gather_quick_evidence_and_facts(quick_findings):
     f = quick_findings
     assert {e.kind for e in f.evidence} == {"symbolic", "numerical", "independent"}
-    for key, value in f.facts.items():
+    for key, value in dataclasses.asdict(f.facts).items():
         assert value is None or isinstance(value, (bool, int, float)), key
     for key in ("information_tanh_exceeds_sign", "sign_quadrature_matches_closed_form",
-                "some_scale_wins_majority_without_loss", "some_scale_net_positive"):
-        assert isinstance(f.facts[key], bool), key
-    assert f.facts["problems_compared"] == 2
+                "some_scale_wins_majority_without_loss", "some_scale_net_positive",
+                "posterior_mean_is_tanh_symbolic", "jacobian_cancels_symbolic"):
+        assert isinstance(getattr(f.facts, key), bool), key
+    assert f.facts.problems_compared == 2
     json.dumps(f.parameters)
     json.dumps([e.data for e in f.evidence])
 

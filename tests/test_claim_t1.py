@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from claims import t1
-from claims.base import CheckConfig, Findings
+from claims.support.base import CheckConfig, Findings
 from emc_theory import EMC, minimize
 from emc_theory.problems import huber, quadratic
 from emc_theory.replay import replay

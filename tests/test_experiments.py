@@ -11,12 +11,26 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from claims.base import CheckConfig
-from claims.registry import run_claims
-from claims.report import write_reports
-from experiments import (common, fig_convergence, fig_entropy, fig_phase, fig_stability,
-                         fig_weights, run_benchmark, run_phase, run_stability, run_weights,
-                         table_derivations, table_stability, table_steps, table_verdicts)
+from claims.support.base import CheckConfig
+from claims.support.registry import run_claims
+from claims.support.report import write_reports
+from emc_theory.render import tex_escape
+from experiments import (
+    common,
+    fig_convergence,
+    fig_entropy,
+    fig_phase,
+    fig_stability,
+    fig_weights,
+    run_benchmark,
+    run_phase,
+    run_stability,
+    run_weights,
+    table_derivations,
+    table_stability,
+    table_steps,
+    table_verdicts,
+)
 from experiments.common import as_array, load_or_run, resolve_paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,7 +240,7 @@ def test_latex_helpers():
     assert common.sci(1e-6) == "10^{-6}"
     assert common.sci(31.6227766) == "31.6"
     assert common.sci(None) == "--" and common.sci(float("nan")) == "--"
-    assert common.escape("η ≤ 1 & 50%") == r"$\eta$ $\le$ 1 \& 50\%"
+    assert tex_escape("η ≤ 1 & 50%") == r"$\eta$ $\le$ 1 \& 50\%"
     with pytest.raises(ValueError, match="letters only"):
         common.write_macros(resolve_paths("/nonexistent", "/nonexistent"), "x", {"Bad1": "1"},
                             "test")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import proofs
-from claims.base import CheckConfig
-from claims.registry import run_claims
-from claims.report import write_reports
+from claims.support.base import CheckConfig
+from claims.support.registry import run_claims
+from claims.support.report import write_reports
 from experiments import build
 
 REPO = Path(__file__).resolve().parents[1]

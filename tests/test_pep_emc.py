@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("PEPit")
 
-from claims import pep_emc  # noqa: E402
+from proofs import pep_emc  # noqa: E402
 from emc_theory import EMC, minimize  # noqa: E402
 from emc_theory.problems import quadratic  # noqa: E402
 

@@ -9,9 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
-from emc_theory.problems import (PROBLEM_NAMES, Problem, cauchy_loss, cosine_bowl,
-                                 huber, log_sum_exp, logistic_regression, make_problem, quadratic,
-                                 smoothed_abs)
+from emc_theory.problems import (
+    PROBLEM_NAMES,
+    Problem,
+    cauchy_loss,
+    cosine_bowl,
+    huber,
+    log_sum_exp,
+    logistic_regression,
+    make_problem,
+    quadratic,
+    smoothed_abs,
+)
 
 CASES = {
     "quadratic_geometric_rotated": lambda: quadratic(6, 100.0, seed=1),
@@ -78,7 +87,7 @@ def test_gradient_matches_central_differences(case):
 def test_hessian_matches_central_differences_of_grad(case):
     p = PROBLEMS[case]
     for x in sample_points(p, 2, radii=(0.2, 1.0, 4.0), per_radius=2):
-        fd = np.stack([central_gradient(lambda z: p.grad(z)[j], x) for j in range(p.d)])
+        fd = np.stack([central_gradient(lambda z, j=j: p.grad(z)[j], x) for j in range(p.d)])
         hess = p.hessian(x)
         np.testing.assert_allclose(hess, hess.T, atol=1e-12 * p.L)
         np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-5 * max(1.0, p.L))

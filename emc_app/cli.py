@@ -7,11 +7,11 @@ import sys
 
 
 def _check(args) -> int:
-    from claims.base import CheckConfig
-    from claims.registry import available_claims, run_claims
-    from claims.report import write_reports
+    from claims.support.base import CheckConfig
+    from claims.support.registry import CLAIM_IDS, normalise_id, run_claims
+    from claims.support.report import write_reports
 
-    ids = [c.upper() for c in args.claim] if args.claim else list(available_claims())
+    ids = [normalise_id(c) for c in args.claim] if args.claim else list(CLAIM_IDS)
     config = CheckConfig(quick=args.quick, seed=args.seed)
     results = run_claims(ids, config, progress=not args.no_progress)
     paths = write_reports(results, config, args.results_dir, args.tex)
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # the benchmark parses its own options
-        from emc_theory.bench import main as bench_main
+        from emc_app.bench import main as bench_main
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)

@@ -123,16 +123,24 @@ class DLNRun:
     step_norm: np.ndarray | None = None
 
 
-def run_dln(optimizer, problem: SparseRegression, alpha: float, batch: int, steps: int, *,
+def run_dln(optimizer, problem: SparseRegression, alpha, batch: int, steps: int, *,
             tol: float | None = None, record_path: bool = False) -> DLNRun:
     r"""Run ``optimizer`` (HeavyBall or EMC, per-run lr of shape ``(batch,)``) on the DLN from
-    :math:`w_0 = \alpha\mathbf{1}` for at most ``steps`` steps. A run stops (is frozen) once
-    :math:`F(w) <` ``tol`` ("converged") or when :math:`F` is not finite ("diverged"; the
-    gradient overflows only after :math:`F` does); otherwise it ends "max_steps". EMC's per-step
-    cascade weights and step lengths are recorded."""
+    :math:`w_0 = \alpha\mathbf{1}` (``alpha`` a scalar or one per run, shape ``(batch,)``) for
+    at most ``steps`` steps. A run stops (is frozen) once :math:`F(w) <` ``tol`` ("converged")
+    or when :math:`F` is not finite ("diverged"; the gradient overflows only after :math:`F`
+    does); otherwise it ends "max_steps". EMC's per-step cascade weights and step lengths are
+    recorded."""
     steps = check_int("steps", steps, 1)
     batch = check_int("batch", batch, 1)
-    w = np.tile(initial_point(problem.d, alpha), (batch, 1))
+    if np.ndim(alpha) == 0:
+        w = np.tile(initial_point(problem.d, alpha), (batch, 1))
+    else:
+        alphas = np.asarray(check_positive("alpha", alpha), dtype=float)
+        if alphas.shape != (batch,):
+            raise ValueError(f"alpha must be a scalar or one value per run, shape ({batch},); "
+                             f"got shape {alphas.shape}")
+        w = np.repeat(alphas[:, None], 2 * problem.d, axis=1)
     stop_below = -np.inf if tol is None else float(check_positive("tol", tol))
     state = optimizer.init(w)
     is_emc = isinstance(optimizer, EMC)
@@ -211,23 +219,6 @@ def path_distance(path_a, path_b) -> np.ndarray:
     r""":math:`\max_t \|\beta_a(t) - \beta_b(t)\|_2` over the time axis 0 (batched over the
     others)."""
     return np.linalg.norm(np.asarray(path_a) - np.asarray(path_b), axis=-1).max(axis=0)
-
-
-def rank_correlation(x, y) -> float:
-    r"""Spearman's :math:`\rho`: the Pearson correlation of the ranks (ties get their mean
-    rank)."""
-    def ranks(a):
-        a = np.asarray(a, dtype=float)
-        order = np.argsort(a, kind="stable")
-        r = np.empty(a.size)
-        r[order] = np.arange(a.size, dtype=float)
-        for value in np.unique(a):
-            tied = a == value
-            r[tied] = r[tied].mean()
-        return r
-
-    rx, ry = ranks(x), ranks(y)
-    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 def hyperbolic_entropy_solution(problem: SparseRegression, alpha: float, *,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -53,7 +53,7 @@ def pepit_status() -> tuple[bool, str]:
     return True, f"PEPit with cvxpy/{solver}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def sdp_solver() -> Optional[str]:
     """The first installed solver of ``SOLVER_PREFERENCE`` (None if none)."""
     import cvxpy
@@ -128,3 +128,37 @@ def worst_case(method: str, N: int, eta: float, *, K: int = 1, weights=None,
         value = problem.solve(wrapper="cvxpy", solver=sdp_solver(), verbose=0)
     accurate = not any("inaccurate" in str(w.message) for w in caught)
     return WorstCase(float("inf") if value is None else float(value), accurate)
+
+
+def emc_against_gd(N=(1, 3, 5), eta=(0.5, 1.0, 2.0), K=(1, 2), grad_N=(5,)) -> dict:
+    r"""Worst cases of linear EMC (frozen uniform weights) beside gradient descent's, ``L = 1``:
+    the gap :math:`f(x_N) - f^\star` for every ``N`` x ``eta`` x ``K`` and the smallest squared
+    gradient for every ``grad_N`` at :math:`\eta = 1`. Returns ``available`` and ``what``
+    (:func:`pepit_status`), the ``rows`` (metric, eta, N, K, EMC's and GD's values, their ratio,
+    whether both solves were accurate), ``ratio_max``, ``decreasing`` (EMC's gap falls with N for
+    every eta and K), ``finite`` (every EMC value finite), ``ratio_at_one`` (K -> ratio at
+    :math:`\eta = 1` and the largest N) and ``inaccurate`` (solves the solver flagged); without
+    PEPit only ``available`` and ``what``."""
+    available, what = pepit_status()
+    if not available:
+        return {"available": False, "what": what}
+    rows = []
+    for metric, N_values, etas in (("gap", N, eta), ("grad", grad_N, (1.0,))):
+        for e in etas:
+            for n in N_values:
+                gd = worst_case("gd", n, e, metric=metric)
+                for k in K:
+                    emc = worst_case("emc", n, e, K=k, metric=metric)
+                    rows.append({"metric": metric, "eta": e, "N": n, "K": k, "emc": emc.value,
+                                 "gd": gd.value, "ratio": emc.value / gd.value,
+                                 "accurate": emc.accurate and gd.accurate})
+    gaps = [r for r in rows if r["metric"] == "gap"]
+    decreasing = all(
+        bool(np.all(np.diff([r["emc"] for r in gaps if r["eta"] == e and r["K"] == k]) < 0))
+        for e in eta for k in K)
+    return {"available": True, "what": what, "rows": rows,
+            "ratio_max": max(r["ratio"] for r in rows), "decreasing": decreasing,
+            "finite": all(np.isfinite(r["emc"]) for r in rows),
+            "ratio_at_one": {r["K"]: r["ratio"] for r in gaps
+                             if r["eta"] == 1.0 and r["N"] == max(N)},
+            "inaccurate": sum(not r["accurate"] for r in rows)}

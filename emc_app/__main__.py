@@ -1,0 +1,6 @@
+"""``python -m emc_app``: the ``emc-theory`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+r"""``emc-theory bench``: the cost of the core, measured side by side in one process.
+
+Every timing runs with one thread (``threadpoolctl``; ``torch.set_num_threads(1)``), the cases of a
+section interleaved (:mod:`~emc_app.bench.harness`). Sections (:mod:`~emc_app.bench.cases`):
+
+* ``steps``: the memory floor against one in-place EMC step per reading, for ``d`` in ``dims``,
+  ``K`` in ``ks``, float64 and float32; with PyTorch (optional extra ``bench``) also
+  ``torch.optim.SGD(momentum)``, ``torch.optim.Adam`` and EMC written with PyTorch foreach ops;
+* ``k_series``: step time against ``K`` at fixed ``d``, beside the floor of each K;
+* ``profile``: where a step's time goes: entropy pass alone, linear step, power step, and one
+  ``np.log`` / ``np.exp`` pass over ``d`` elements;
+* ``sweep``: the batched sweep engine at ``B`` runs against a Python loop of single-run
+  ``minimize`` calls, in run-steps per second;
+* ``sweep_profile``: the parts of one step of the largest sweep batch.
+
+The ``analysis`` (:mod:`~emc_app.bench.analysis`) holds the fitted exponents of time in ``d``
+and in ``K`` (claim C1) with the affine fit :math:`t = a + bK`, the profile's shares, the targets
+met or missed, and what the missed sweep-throughput and K-exponent targets would need.
+
+Results go to ``<out>/bench.json`` (the record, :mod:`~emc_app.bench.record`) and
+``<out>/bench.md`` (tables, :mod:`~emc_app.bench.render`), with the machine and its load average
+before and after.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+from pathlib import Path
+
+from . import cases, harness
+from .cases import FULL, QUICK
+from .record import complete, dumps
+from .render import render_markdown, update_readme
+
+__all__ = ["FULL", "QUICK", "build_parser", "main", "measure"]
+
+
+def measure(cfg: dict, peers: dict | None = None, quick: bool = False) -> dict:
+    """Run every section with settings ``cfg`` (:data:`QUICK` / :data:`FULL` shaped) and the
+    peer backends ``peers`` (name in :data:`~emc_app.bench.cases.PEERS` -> its module, e.g.
+    ``{"torch": torch}``) and return the complete record (measurements and analysis)."""
+    peers = {name: module for name, module in (peers or {}).items() if module is not None}
+    unknown = set(peers) - set(cases.PEERS)
+    if unknown:
+        raise ValueError(f"unknown peer backends {sorted(unknown)}; known: {sorted(cases.PEERS)}")
+    torch = peers.get("torch")
+    load_before = harness.load_average()
+    with harness.one_thread():
+        record = {"meta": {"quick": quick, "rounds": cfg["rounds"], "config": cfg,
+                           "machine": harness.machine(),
+                           "torch": torch.__version__ if torch else None,
+                           "reference": cases.REFERENCE, "load_before": load_before,
+                           "date": datetime.datetime.now().isoformat(timespec="seconds")}}
+        record["steps"] = cases.time_steps(cfg, peers)
+        record["k_series"] = cases.time_k_series(cfg)
+        record["profile"] = cases.time_profile(cfg)
+        record["sweep"] = cases.time_sweep(cfg)
+        record["sweep_profile"] = cases.time_sweep_profile(cfg)
+        record["torch_matches_numpy"] = cases.torch_matches_numpy(torch) if torch else None
+    record["meta"]["load_after"] = harness.load_average()
+    return complete(record)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emc-theory bench",
+        description="Benchmark the EMC core side by side (one thread, interleaved rounds).")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (a test)")
+    parser.add_argument("--out", default="results", help="directory of bench.json and bench.md")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per section")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    parser.add_argument("--readme", default=None,
+                        help="also rewrite the '## Benchmark' section of this README")
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(argv) if argv is not None else None
+    if argv and argv[0] == "--":  # ``emc-theory bench -- --quick`` passes the separator on
+        argv = argv[1:]
+    args = build_parser().parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.rounds is not None:
+        cfg["rounds"] = max(1, args.rounds)
+    record = measure(cfg, {"torch": harness.import_torch(not args.no_torch)}, quick=args.quick)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(dumps(record))
+    (out / "bench.md").write_text(render_markdown(record))
+    if args.readme:
+        update_readme(args.readme, record)
+    print(render_markdown(record))
+    print(f"written: {out / 'bench.json'}, {out / 'bench.md'}")
+    return 0

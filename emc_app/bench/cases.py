@@ -1,0 +1,293 @@
+r"""What the benchmark times: the cases, named by identifiers, and the sections that time them
+(through :mod:`emc_app.bench.harness`). Measured values only; fits, targets and what a miss would
+need are :mod:`emc_app.bench.analysis`, labels and tables :mod:`emc_app.bench.render`.
+
+Case identifiers (``<backend>.<what>[.<variant>]``):
+
+* :data:`FLOOR` ``floor.touched``: the memory floor, an in-place pass over the :math:`(2K+3)d`
+  floats one step touches (K buffers read and written, gradient, update, scratch); the
+  reference of every step ratio (:data:`REFERENCE`);
+* ``emc.<reading>.inplace``: one EMC step of the core, ``update(..., inplace=True)``;
+* ``torch.sgd_momentum``, ``torch.adam`` (``foreach=True``) and ``torch.emc.<reading>`` (EMC
+  written with PyTorch foreach ops, :func:`torch_emc_step`, a reference for this benchmark only),
+  with the optional extra ``bench``;
+* sweep cases: ``sweep.numpy`` (the batched sweep engine, B runs as one array program),
+  ``loop.minimize`` (a Python loop of single-run ``minimize`` calls), ``loop.bare`` (the same runs
+  without the runner);
+* parts of a step (``profile``, ``sweep_profile``): ``entropy`` (the entropy pass),
+  ``np.log``/``np.exp``/``np.power`` (one bare pass), ``problem.value_and_grad``,
+  ``problem.product`` (the problem's bare :math:`d \times d` product), ``floor.buffers`` (an
+  in-place pass over the K buffers), and the EMC steps by their case ids.
+
+A new backend or peer adds its cases to :data:`PEERS` (a function of ``(module, d, dtype, ks,
+g)`` returning ``{(case id, K or None): callable}``), a new floor a case beside :data:`FLOOR`
+(and :data:`REFERENCE` names the one every ratio is paired against), a new variant of the core's
+step (e.g. the allocating default path) cases ``emc.<reading>.<variant>`` in
+:func:`numpy_step_cases`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from emc_theory.emc import EMC, READINGS
+from emc_theory.entropy import Tiles, row_entropy
+from emc_theory.problems import quadratic
+from emc_theory.runner import minimize
+from emc_theory.sweep import sweep
+
+from .harness import interleaved, medians, one_thread, rate_samples, summarize
+
+FULL = {"dims": [10**4, 10**5, 10**6, 10**7], "ks": [3, 5], "k_series": [1, 2, 3, 5, 8],
+        "k_series_d": 10**6, "profile_d": 10**6, "sweep_b": [1, 100, 10**4], "sweep_d": 50,
+        "sweep_k": 5, "sweep_steps": 1000, "loop_runs": 10, "rounds": 7, "sweep_rounds": 3}
+QUICK = {"dims": [10**3, 10**4], "ks": [3, 5], "k_series": [1, 2, 4], "k_series_d": 10**4,
+         "profile_d": 10**4, "sweep_b": [1, 10], "sweep_d": 10, "sweep_k": 3, "sweep_steps": 20,
+         "loop_runs": 2, "rounds": 2, "sweep_rounds": 1}
+
+FLOOR = "floor.touched"
+REFERENCE = FLOOR
+"""The case every step ratio is paired against."""
+SWEEP = "sweep.numpy"
+LOOP = "loop.minimize"
+BARE_LOOP = "loop.bare"
+PROFILE_K = 5
+SWEEP_READINGS = ("power", "linear")
+
+
+def emc_case_id(reading: str, variant: str = "inplace") -> str:
+    """``emc.<reading>.<variant>``."""
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
+    return f"emc.{reading}.{variant}"
+
+
+# ----------------------------------------------------------------------------- step cases
+
+
+def emc_case(K: int, reading: str, state_box: list, g: np.ndarray):
+    """One in-place EMC step on ``g``; the state lives in ``state_box[0]`` (shared by the
+    readings of one K, as in a run)."""
+    opt = EMC(K=K, lr=1e-3, reading=reading)
+
+    def step():
+        _, state_box[0] = opt.update(g, state_box[0], inplace=True)
+    return step
+
+
+def floor_case(buffer: np.ndarray):
+    """An in-place pass over ``buffer`` (each float read and written once)."""
+    one = buffer.dtype.type(1)
+    return lambda: np.multiply(buffer, one, out=buffer)
+
+
+def numpy_step_cases(d: int, dtype, ks, g: np.ndarray) -> dict:
+    """The floor and the core's EMC step per reading, per K: ``{(case id, K): callable}``."""
+    cases = {}
+    for K in ks:
+        cases[(FLOOR, K)] = floor_case(np.ones((2 * K + 3) * d, dtype))
+        box = [EMC(K=K).init(g)]
+        for reading in READINGS:
+            cases[(emc_case_id(reading), K)] = emc_case(K, reading, box, g)
+    return cases
+
+
+def torch_emc_step(torch, param, grad, momenta, K: int, lr: float, reading: str):
+    """EMC with PyTorch ops (a benchmark reference, not part of the toolkit): the formulas of
+    :mod:`emc_theory.emc` with ``torch._foreach_lerp_`` for the K buffers
+    (:math:`m_k + (1-\\beta_k)(g - m_k)`) and one matrix-vector product for the weighted sum."""
+    d = grad.numel()
+    q = grad.square()
+    p = q.div_(q.sum())
+    h = -(p * p.clamp_min(torch.finfo(grad.dtype).tiny).log()).sum()
+    ht = h / math.log(d)
+    lam = torch.arange(1, K + 1, dtype=grad.dtype) / K
+    alpha = torch.softmax(lam * ht, 0)
+    torch._foreach_lerp_(list(momenta.unbind(0)), [grad] * K, [2.0**-k for k in range(1, K + 1)])
+    mt = alpha @ momenta
+    if reading != "linear":
+        gamma = 2 - ht
+        exponent = gamma if reading == "power" else 1 / gamma
+        mt = torch.copysign(mt.abs().log_().mul_(exponent).exp_(), mt)
+    param.add_(mt, alpha=-lr)
+
+
+def torch_step_cases(torch, d: int, dtype, ks, g: np.ndarray) -> dict:
+    """PyTorch peers: SGD with momentum and Adam (``foreach=True``, one per d, K ``None``) and
+    the PyTorch EMC reference per reading and K."""
+    tdtype = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[
+        np.dtype(dtype)]
+    grad = torch.randn(d, dtype=tdtype, generator=torch.Generator().manual_seed(0))
+    optimizers = {"torch.sgd_momentum": lambda p: torch.optim.SGD([p], lr=1e-3, momentum=0.9,
+                                                                  foreach=True),
+                  "torch.adam": lambda p: torch.optim.Adam([p], lr=1e-3, foreach=True)}
+    cases = {}
+    for case, make in optimizers.items():
+        param = torch.zeros(d, dtype=tdtype, requires_grad=True)
+        param.grad = grad.clone()
+        cases[(case, None)] = make(param).step
+    for K in ks:
+        param = torch.zeros(d, dtype=tdtype)
+        momenta = torch.zeros(K, d, dtype=tdtype)
+        for reading in READINGS:
+            cases[(f"torch.emc.{reading}", K)] = (
+                lambda p=param, m=momenta, K=K, r=reading:
+                torch_emc_step(torch, p, grad, m, K, 1e-3, r))
+    return cases
+
+
+PEERS = {"torch": torch_step_cases}
+"""Peer backends: name -> ``f(module, d, dtype, ks, g) -> {(case id, K or None): callable}``."""
+
+
+def torch_matches_numpy(torch) -> float:
+    """Largest relative difference of one torch-reference EMC step from the core's, float64."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal(257)
+    worst = 0.0
+    for reading in READINGS:
+        updates, _ = EMC(K=4, lr=0.1, reading=reading).update(g, EMC(K=4).init(g))
+        param = torch.zeros(257, dtype=torch.float64)
+        torch_emc_step(torch, param, torch.from_numpy(g.copy()), torch.zeros(4, 257,
+                       dtype=torch.float64), 4, 0.1, reading)
+        worst = max(worst, float(np.max(np.abs(param.numpy() - updates) / np.abs(updates))))
+    return worst
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def time_steps(cfg: dict, peers: dict) -> list:
+    """Per dtype and d, the floor, the core's EMC steps and the peers' steps (``peers``: backend
+    name -> module, see :data:`PEERS`) interleaved; one row per (dtype, d, K, case) with the
+    median paired ratio to the :data:`REFERENCE` of that K (a K-independent peer gets a row per
+    K)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        for d in cfg["dims"]:
+            g = rng.standard_normal(d).astype(dtype)
+            cases = numpy_step_cases(d, dtype, cfg["ks"], g)
+            for name, module in peers.items():
+                cases.update(PEERS[name](module, d, dtype, cfg["ks"], g))
+            samples = interleaved(cases, cfg["rounds"])
+            for K in cfg["ks"]:
+                mine = {case: times for (case, k), times in samples.items() if k in (K, None)}
+                for case, entry in summarize(mine, REFERENCE).items():
+                    rows.append({"dtype": np.dtype(dtype).name, "d": d, "K": K, "case": case,
+                                 **entry})
+            del cases, samples
+    return rows
+
+
+def time_k_series(cfg: dict) -> list:
+    """EMC step time against K at one d (float64), interleaved, beside the memory floor of each
+    K: the floor's own exponent in K is the most any step touching those bytes can show."""
+    d = cfg["k_series_d"]
+    g = np.random.default_rng(1).standard_normal(d)
+    found = medians(interleaved(numpy_step_cases(d, np.float64, cfg["k_series"], g),
+                                cfg["rounds"]))
+    return [{"case": case, "K": K, "d": d, "median_s": seconds}
+            for (case, K), seconds in found.items()]
+
+
+def time_profile(cfg: dict) -> dict:
+    """Where the time of a float64 K = 5 step goes: the entropy pass alone, the linear and power
+    steps, and one ``np.log`` / ``np.exp`` pass over d elements (interleaved, median seconds)."""
+    d = cfg["profile_d"]
+    g = np.random.default_rng(2).standard_normal(d)
+    rows, tiles = g.reshape(1, d), Tiles(1, d, g.dtype)
+    box = [EMC(K=PROFILE_K).init(g)]
+    magnitudes, scratch = np.abs(g), np.empty(d)
+    cases = {"entropy": lambda: row_entropy(rows, "l2", tiles),
+             emc_case_id("linear"): emc_case(PROFILE_K, "linear", box, g),
+             emc_case_id("power"): emc_case(PROFILE_K, "power", box, g),
+             "np.log": lambda: np.log(magnitudes, out=scratch),
+             "np.exp": lambda: np.exp(g, out=scratch)}
+    return {"d": d, "K": PROFILE_K, "dtype": "float64",
+            "seconds": medians(interleaved(cases, cfg["rounds"]))}
+
+
+def time_sweep(cfg: dict) -> list:
+    """Run-steps per second of the batched sweep (:data:`SWEEP`) at each B (float64, and float32
+    at the largest B) against a loop of single ``minimize`` runs (:data:`LOOP`; the paired ratio
+    ``over_loop``) and a bare loop without the runner (:data:`BARE_LOOP`), per reading."""
+    d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
+    problem = quadratic(d, cond=10.0, seed=0)
+    lrs = np.geomspace(1e-3, 1e-2, cfg["loop_runs"])
+    out = []
+
+    def batched(reading, B, dtype):
+        table = sweep([problem], [{"name": "emc", "K": K, "reading": reading}],
+                      np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False, dtype=dtype)
+        return sum(row["stop_step"] for row in table.rows)
+
+    def loop(reading):
+        rng = np.random.default_rng(0)
+        total = 0
+        for lr in lrs:
+            x0 = problem.x_star + rng.standard_normal(d)
+            with one_thread():
+                total += int(minimize(EMC(K=K, lr=lr, reading=reading), problem, x0, steps,
+                                      history=False).stop_step)
+        return total
+
+    def bare_loop(reading):
+        """The same runs as ``loop`` without the runner: update, add, gradient, no checks."""
+        rng = np.random.default_rng(0)
+        for lr in lrs:
+            x = problem.x_star + rng.standard_normal(d)
+            optimizer = EMC(K=K, lr=lr, reading=reading)
+            state = optimizer.init(x)
+            g = problem.grad(x)
+            with one_thread():
+                for _ in range(steps):
+                    updates, state = optimizer.update(g, state, inplace=True)
+                    x += updates
+                    g = problem.grad(x)
+        return steps * lrs.size
+
+    for reading in SWEEP_READINGS:
+        cases = {(LOOP, 1, "float64"): lambda r=reading: loop(r),
+                 (BARE_LOOP, 1, "float64"): lambda r=reading: bare_loop(r)}
+        sizes = [(B, "float64") for B in cfg["sweep_b"]] + [(max(cfg["sweep_b"]), "float32")]
+        for B, dtype in sizes:
+            cases[(SWEEP, B, dtype)] = lambda r=reading, B=B, dt=dtype: batched(r, B, dt)
+        rates = rate_samples(cases, cfg["sweep_rounds"])
+        loop_rates = np.asarray(rates[(LOOP, 1, "float64")])
+        for (case, B, dtype), values in rates.items():
+            entry = {"case": case, "reading": reading, "B": B, "dtype": dtype, "d": d, "K": K,
+                     "steps": steps, "run_steps_per_s": float(np.median(values))}
+            if case == SWEEP:
+                entry["over_loop"] = float(np.median(np.asarray(values) / loop_rates))
+            out.append(entry)
+    return out
+
+
+def time_sweep_profile(cfg: dict) -> dict:
+    r"""The parts of one step of the sweep's largest batch (``(B, d)``, K, float64),
+    interleaved (median seconds): the problem's value and gradient and its bare
+    :math:`d \times d` product, the EMC step per reading and its entropy pass, one bare
+    ``np.log`` / ``np.exp`` / ``np.power`` (one exponent per run) pass over the batch, and the
+    memory floor of the K buffers (an in-place pass over ``K B d`` floats)."""
+    B, d, K = max(cfg["sweep_b"]), cfg["sweep_d"], cfg["sweep_k"]
+    problem = quadratic(d, cond=10.0, seed=0)
+    x = problem.x_star + np.random.default_rng(3).standard_normal((B, d))
+    g = problem.grad(x)
+    hessian = problem.hessian(problem.x_star)
+    magnitudes = np.abs(g)
+    exponents_per_run = np.linspace(1.0, 2.0, B)[:, None]
+    tiles = Tiles(B, d, g.dtype)
+    scratch = np.empty_like(g)
+    cases = {"problem.value_and_grad": lambda: problem.value_and_grad(x),
+             "problem.product": lambda: np.matmul(x, hessian, out=scratch),
+             "entropy": lambda: row_entropy(g, "l2", tiles),
+             "np.log": lambda: np.log(magnitudes, out=scratch),
+             "np.exp": lambda: np.exp(magnitudes, out=scratch),
+             "np.power": lambda: np.power(magnitudes, exponents_per_run, out=scratch),
+             "floor.buffers": floor_case(np.ones(K * B * d))}
+    for reading in SWEEP_READINGS:
+        cases[emc_case_id(reading)] = emc_case(K, reading, [EMC(K=K).init(g)], g)
+    return {"B": B, "d": d, "K": K, "dtype": "float64",
+            "seconds": medians(interleaved(cases, cfg["rounds"]))}
