@@ -28,6 +28,13 @@ exponential moving averages updated one at a time and averaged, :math:`(4K + 1) 
 hold; the same levels coupled pairwise, each pulled by :math:`\\sum_j \\min(m_j - m_k, 0)`,
 :math:`3K^2 d + 6Kd + d` operations, fail. The bytes a step writes cannot tell them apart
 (both write K d + d floats): the count decides, and the (unjudged) timings show the K^2.
+
+Repair ``C1.r1`` (statement changed): "a modest increase over momentum" replaced by the overhead
+at K = 3..5: the count as written relative to heavy ball's, :math:`(5K + 12)/4` (power, root)
+and :math:`(5K + 7)/4` (linear), and the bytes a pure step writes, :math:`(K + 1)/2` times heavy
+ball's (tracemalloc); the wall time relative to heavy ball is measured and kept in the run field,
+not judged. Rule: C1's rule, and *fails* unless both ratios are as stated. Controls: EMC's root
+reading holds; K averaged EMAs (ratio :math:`(4K + 1)/4`) and the pairwise-coupled levels fail.
 """
 from __future__ import annotations
 
@@ -55,6 +62,7 @@ from .support.base import (
     emc_source,
 )
 from .support.memory import LevelBuffers, allocated_bytes
+from .support.repairs_common import memoised, repair_gathered, with_proof
 from .support.symbolic import SymbolicResult, derivation_result
 
 ID = "C1"
@@ -233,9 +241,171 @@ def decide(g: Gathered[Facts]) -> Verdict:
                    "the paper states C1 without proof", conditions=conditions)
 
 
+# ----------------------------------------------------------------------------- repair C1.r1
+# "A modest increase over standard momentum" replaced by the measured overhead at K = 3..5: the
+# operation count of the step as written and the bytes a step writes, each relative to heavy
+# ball's, and (not judged: it varies by machine) the wall time relative to heavy ball's.
+
+gather_once = memoised(gather)
+"""C1's gather, remembered: the repair reads the same evidence right after it."""
+OVERHEAD_K = (3, 4, 5)
+STATED_OPS_RATIO = {"power": "(5*K + 12)/4", "root": "(5*K + 12)/4", "linear": "(5*K + 7)/4"}
+"""The stated operation counts relative to heavy ball's 4d (d -> oo), per reading; a control
+method is compared with the power reading's."""
+STATED_BYTES_RATIO = "(K + 1)/2"
+"""The stated bytes one pure step writes relative to heavy ball's (K buffers and the update
+against heavy ball's buffer and update)."""
+BYTES_D = 100_000
+
+
+def _ratio(formula: str, K: int):
+    """A stated ratio at K, exact (sympy)."""
+    import sympy as sp
+
+    return sp.sympify(formula, locals={"K": sp.Integer(K)})
+
+
+def ops_ratios(counts: dict) -> dict:
+    """Per variant, the count / heavy ball's 4d as d -> oo at each K of ``OVERHEAD_K`` (exact
+    sympy numbers), from counts given as sympy-readable formulas in K and d."""
+    import sympy as sp
+
+    from proofs.op_count import HEAVY_BALL, D, K
+
+    out = {}
+    for variant, formula in counts.items():
+        ratio = sp.limit(sp.sympify(formula, locals={"K": K, "d": D}) / HEAVY_BALL, D, sp.oo)
+        out[variant] = {k: ratio.subs(K, k) for k in OVERHEAD_K}
+    return out
+
+
+@dataclass(frozen=True)
+class RepairFacts(Facts):
+    """C1's facts, and the repair's own: the operation-count ratio to heavy ball at K = 3..5
+    per variant and whether it is the stated one; the ratio of the bytes one pure step writes to
+    heavy ball's and whether it is the stated one."""
+
+    ops_ratio_by_K: Optional[dict]
+    ops_ratio_as_stated: Optional[bool]
+    bytes_ratio_by_K: Optional[dict]
+    bytes_ratio_as_stated: Optional[bool]
+
+
+def gather_repair(config: CheckConfig) -> Gathered[RepairFacts]:
+    inner = gather_once(config)
+    subject = config.subject
+    if subject is None:
+        op_count = derivation_result("op_count")
+        counts = {r: op_count.value(f"ops_{r}") for r in STATED_OPS_RATIO}
+        stated = STATED_OPS_RATIO
+        makers = {r: (lambda K, r=r: EMC(K=K, lr=0.1, reading=r)) for r in ("power", "linear")}
+    else:
+        counts = {subject.name: subject.ops}
+        stated = {subject.name: STATED_OPS_RATIO["power"]}
+        makers = {subject.name: subject.make}
+    ratios = None if None in counts.values() else ops_ratios(counts)
+    ops_as_stated = None if ratios is None else all(
+        ratios[v][k] == _ratio(stated[v], k) for v in ratios for k in OVERHEAD_K)
+    heavy = written_bytes(lambda K: HeavyBall(lr=0.1), 1, BYTES_D)
+    bytes_by_K = {v: {k: written_bytes(make, k, BYTES_D) / heavy for k in OVERHEAD_K}
+                  for v, make in makers.items()}
+    bytes_as_stated = all(abs(r[k] - float(_ratio(STATED_BYTES_RATIO, k))) <= 1e-3
+                          for r in bytes_by_K.values() for k in OVERHEAD_K)
+    d = inner.parameters["timing_d"][-1]
+    repeats = inner.parameters["repeats"]
+    with threadpool_limits(1):
+        t_hb = step_seconds(HeavyBall(lr=0.1), d, repeats)
+        time_ratio = {v: {k: step_seconds(make(k), d, repeats) / t_hb for k in OVERHEAD_K}
+                      for v, make in makers.items()}
+    ops_by_K = None if ratios is None else {
+        v: {k: float(x) for k, x in r.items()} for v, r in ratios.items()}
+    gathered = repair_gathered(RepairFacts, inner, dict(
+        ops_ratio_by_K=ops_by_K, ops_ratio_as_stated=ops_as_stated,
+        bytes_ratio_by_K=bytes_by_K, bytes_ratio_as_stated=bytes_as_stated), [
+        Evidence("numerical", "overhead over heavy ball at K = 3..5",
+                 f"operation count / heavy ball's (d -> oo): {ops_by_K}; bytes one pure step "
+                 f"writes / heavy ball's (d = {BYTES_D}): {bytes_by_K}; stated {stated} and "
+                 f"{STATED_BYTES_RATIO}; wall time / heavy ball's (d = {d}, one thread) is kept "
+                 "in the report's run field",
+                 {"ops_ratio": ops_by_K, "bytes_ratio": bytes_by_K})],
+        {"overhead_K": list(OVERHEAD_K), "bytes_d": BYTES_D})
+    gathered.measurements["time_ratio_to_heavy_ball"] = time_ratio
+    gathered.measurements["time_ratio_d"] = d
+    return gathered
+
+
+def _by_K_text(ratios: dict) -> str:
+    """``{variant: {K: ratio}}`` as 'variant a/b/c, ...' (K in ``OVERHEAD_K`` order)."""
+    return ", ".join(f"{v} " + "/".join(f"{r[k]:g}" for k in OVERHEAD_K)
+                     for v, r in ratios.items())
+
+
+def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
+    f = g.facts
+    base = decide(g)  # C1's rule: Theta(Kd)
+    steps = [("the pseudocode's elementwise operations, line by line: (5K + c) d + 3K, c = 12 "
+              "(power, root) or 7 (linear), against heavy ball's 4d", f.ops_ratio_as_stated),
+             ("a pure step writes its K buffers and its update, (K + 1) d floats, against heavy "
+              "ball's 2d", f.bytes_ratio_as_stated)]
+    conditions = ["the wall time relative to heavy ball at K = 3..5 is measured each run and "
+                  "kept in the report's run field (one thread; it depends on the machine and is "
+                  "not judged)"]
+    if base.statement == "fails":
+        statement, reason = "fails", base.statement_reason
+    elif None in (f.ops_ratio_as_stated, f.bytes_ratio_as_stated) or base.statement == "undecided":
+        statement, reason = "undecided", "a fact is missing"
+    elif not (f.ops_ratio_as_stated and f.bytes_ratio_as_stated):
+        statement = "fails"
+        reason = ("the overhead differs from the stated one: operations "
+                  f"{_by_K_text(f.ops_ratio_by_K)} (as stated: {f.ops_ratio_as_stated}), bytes "
+                  f"{_by_K_text(f.bytes_ratio_by_K)} (as stated: {f.bytes_ratio_as_stated})")
+    else:
+        statement = base.statement
+        reason = (f"{base.statement_reason}; relative to heavy ball at K = 3, 4, 5, as stated: "
+                  f"operations {_by_K_text(f.ops_ratio_by_K)}; bytes written "
+                  f"{_by_K_text(f.bytes_ratio_by_K)}")
+    return with_proof(Verdict(statement, "none", reason, "", conditions=conditions), steps)
+
+
+REPAIR = Claim(
+    id=f"{ID}.r1", title="Per-iteration cost Theta(Kd), overhead over heavy ball measured",
+    source=emc_source(WHERE),
+    statement=("The per-iteration complexity is Theta(Kd). At K = 3..5 a step as written performs "
+               "(5K + 12)/4 = 6.75, 8, 9.25 times heavy ball's elementwise operations (power and "
+               "root readings; (5K + 7)/4 = 5.5, 6.75, 8 linear) and writes (K + 1)/2 = 2, 2.5, "
+               "3 times its bytes; its wall time relative to heavy ball's is measured with each "
+               "run."),
+    proof=Proof("Count the appendix pseudocode's elementwise operations line by line: entropy "
+                "6d, K buffer updates 3Kd, weights 3K, aggregate (2K - 1)d, the reading's h 5d "
+                "(power, root) or 0 (linear), the update 2d; heavy ball costs 4d. A step writes "
+                "its K buffers and its update, heavy ball its buffer and its update."),
+    kind="inequality", facts=RepairFacts, gather=gather_repair, decide=decide_repair,
+    derivations=SYMBOLIC, repair_of=ID, change="statement",
+    difference=("'A modest increase over standard momentum methods' replaced by the overhead "
+                "itself at K = 3..5: 5.5 to 9.25 times heavy ball's operations as written and 2 "
+                "to 3 times its bytes per step (the paper gives no threshold for 'modest'); the "
+                "wall time is reported beside, not judged."),
+    controls=(
+        Control("EMC, root reading",
+                "the root reading's step has the power reading's count, (5K + 12) d + 3K "
+                "(op_count), and writes the same K buffers and update",
+                StepMethod("EMC root", lambda K: EMC(K=K, lr=0.1, reading="root"),
+                           "5*K*d + 12*d + 3*K"), "holds", "positive"),
+        Control("independent levels",
+                "K averaged EMAs: Theta(Kd), but (4K + 1)/4 times heavy ball's operations, not "
+                "(5K + 12)/4", StepMethod("K averaged EMAs", lambda K: LevelBuffers(K, K),
+                                          "4*K*d + d"), "fails", "negative"),
+        Control("pairwise-coupled levels",
+                "3K^2 d + 6Kd + d operations: not Theta(Kd)",
+                StepMethod("pairwise-coupled EMAs", lambda K: CoupledLevels(K),
+                           "3*K**2*d + 6*K*d + d"), "fails", "negative"),
+    ))
+
+
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT,
-    proof=Proof(status="none"), kind="inequality", facts=Facts, gather=gather, decide=decide,
+    proof=Proof(status="none"), kind="inequality", facts=Facts, gather=gather_once,
+    decide=decide,
     derivations=SYMBOLIC,
     controls=(
         Control("independent levels",
@@ -249,4 +419,5 @@ CLAIM = Claim(
                 StepMethod("pairwise-coupled EMAs", lambda K: CoupledLevels(K),
                            "3*K**2*d + 6*K*d + d"),
                 "fails", "negative"),
-    ))
+    ),
+    repairs=(REPAIR,))

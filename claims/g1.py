@@ -24,6 +24,13 @@ Controls (a :class:`PowerRule` as ``config.subject``; its range and d = 1 limits
 :func:`proofs.subject_formulas.power_rule`): :math:`\\gamma = 2 - H/(H_{\\max} + 1)` lies in
 (1, 2] for every d and is 2 at d = 1 (holds); the unnormalised :math:`\\gamma = 2 - H` reaches
 :math:`2 - \\log d < 1` for d >= 3 (fails).
+
+Repair ``G1.r1`` (hypotheses added): d >= 2 and the toolkit's documented reading of g = 0 (p
+uniform, so :math:`H = H_{\\max}` and :math:`\\gamma = 1`). G1's gather plus the power at g = 0
+for every d and reading, and whether the core refuses d = 1. Rule: *holds* when the samples and
+the symbolic range are [1, 2], both ends are attained and g = 0 gives 1; *fails* when one of
+these is false; else *undecided*. Controls: :math:`2 - (H/H_{\\max})^2` holds;
+:math:`2 - H/(H_{\\max} + 1)` (never 1) and :math:`2 - H` fail.
 """
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ from .support.base import (
     Verdict,
     emc_source,
 )
+from .support.repairs_common import memoised, repair_gathered, with_proof
 from .support.symbolic import SymbolicResult, derivation_result
 
 ID = "G1"
@@ -176,9 +184,111 @@ def decide(g: Gathered[Facts]) -> Verdict:
         conditions=["d >= 2 (at d = 1 H_max = 0 and gamma is undefined)"])
 
 
+# ----------------------------------------------------------------------------- repair G1.r1
+# The hypothesis d >= 2 added and g = 0 read by the toolkit's documented rule (p uniform), checked
+# by G1's own gather (whose samples are all d >= 2) plus the zero gradient and the d = 1 refusal.
+
+gather_once = memoised(gather)
+"""G1's gather, remembered: the repair reads the same evidence right after it."""
+
+
+@dataclass(frozen=True)
+class RepairFacts(Facts):
+    """G1's facts, and the repair's own: the power at g = 0 under the documented rule (p
+    uniform, H = H_max) lies in [1, 2] and is 1 (the equal-magnitude end) for every d and reading
+    checked; and the core refuses d = 1 with a ValueError (the hypothesis is enforced, not
+    assumed)."""
+
+    zero_gradient_in_range: Optional[bool]
+    zero_gradient_gives_one: Optional[bool]
+    d1_refused: Optional[bool]
+
+
+def _zero_gradient_gammas(subject: Optional[PowerRule], dims) -> list:
+    """The power at g = 0 for each d and entropy reading (through the same path as G1's
+    samples: the core's p, uniform at g = 0 by its rule)."""
+    gamma_of = _paper_gamma if subject is None else _subject_gamma(subject)
+    return [float(gamma_of(np.zeros((1, d)), kind)[0]) for kind in ENTROPY_KINDS for d in dims]
+
+
+def gather_repair(config: CheckConfig) -> Gathered[RepairFacts]:
+    inner = gather_once(config)
+    dims = inner.parameters["d"]
+    gammas = _zero_gradient_gammas(config.subject, dims)
+    refused = not _paper_defined_at_d1()
+    evidence = [Evidence("numerical", "the zero gradient and d = 1",
+                         f"g = 0 (p uniform by the documented rule), d in {dims}, both readings: "
+                         f"gamma in [{min(gammas):.6f}, {max(gammas):.6f}]; d = 1: "
+                         + ("refused by the core with a ValueError" if refused else "accepted"),
+                         {"zero_gradient_gamma": gammas, "d1_refused": refused})]
+    return repair_gathered(RepairFacts, inner, dict(
+        zero_gradient_in_range=all(1 - 1e-12 <= x <= 2 + 1e-12 for x in gammas),
+        zero_gradient_gives_one=all(abs(x - 1) <= 1e-12 for x in gammas), d1_refused=refused),
+        evidence)
+
+
+def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
+    f = g.facts
+    proof_steps = [
+        ("for d >= 2, H_max = log d > 0 and 0 <= H <= H_max, so H/H_max in [0, 1] and gamma in "
+         "[1, 2] (sympy range)", None if f.symbolic_range is None else f.symbolic_range == [1, 2]),
+        ("at g = 0 the documented rule takes p uniform: H = H_max, gamma = 1",
+         f.zero_gradient_gives_one),
+    ]
+    conditions = ["d >= 2: " + ("the core refuses d = 1 with a ValueError" if f.d1_refused
+                                else "the core does not refuse d = 1")]
+    parts = {"gamma in [1, 2] on random gradients": f.samples_in_range,
+             "symbolic range [1, 2]": None if f.symbolic_range is None
+             else f.symbolic_range == [1, 2],
+             "1 at equal magnitudes and 2 at one component": f.ends_attained,
+             "gamma in [1, 2] at g = 0": f.zero_gradient_in_range,
+             "gamma = 1 at g = 0": f.zero_gradient_gives_one}
+    if any(v is None for v in parts.values()):
+        verdict = Verdict("undecided", "none", "a fact is missing", "", conditions=conditions)
+    elif not all(parts.values()):
+        verdict = Verdict("fails", "none", "does not hold for d >= 2: " + "; ".join(
+            name for name, ok in parts.items() if not ok), "", conditions=conditions)
+    else:
+        verdict = Verdict("holds", "none",
+                          "for d >= 2 gamma in [1, 2] (proved; every sample, both readings), 1 "
+                          "at equal magnitudes and at g = 0, 2 at one component", "",
+                          conditions=conditions)
+    return with_proof(verdict, proof_steps)
+
+
+REPAIR = Claim(
+    id=f"{ID}.r1", title="gamma in [1, 2] for d >= 2, with the rule for g = 0",
+    source=emc_source(WHERE),
+    statement=("For d >= 2, with g = 0 read by the toolkit's documented rule (p uniform, so "
+               "H_t = H_max), gamma(H_t) = 2 - H_t/H_max lies in [1, 2]: 1 at equal magnitudes "
+               "(g = 0 included), 2 at one non-zero component."),
+    proof=Proof("For d >= 2, H_max = log d > 0 and 0 <= H_t <= H_max, hence H_t/H_max in [0, 1] "
+                "and gamma in [1, 2]; at g = 0 the rule takes p uniform, H_t = H_max, gamma = 1."),
+    kind="inequality", facts=RepairFacts, gather=gather_repair, decide=decide_repair,
+    derivations=SYMBOLIC, repair_of=ID, change="hypothesis",
+    difference=("Hypotheses added: d >= 2 (at d = 1 H_max = log 1 = 0 and gamma = 2 - 0/0 is "
+                "undefined; the core refuses it) and the documented reading of g = 0 (the paper's "
+                "p = 0/0 is undefined there; the toolkit takes p uniform)."),
+    controls=(
+        Control("squared ratio",
+                "gamma = 2 - (H/H_max)^2: H/H_max in [0, 1] gives gamma in [1, 2], 1 at H = "
+                "H_max (equal magnitudes, g = 0) and 2 at H = 0 (one component)",
+                PowerRule("2 - (H/H_max)^2", lambda h, hmax: 2 - (h / hmax) ** 2), "holds",
+                "positive"),
+        Control("power defined at d = 1",
+                "gamma = 2 - H/(H_max + 1) stays in (1, 2] but never reaches 1: at equal "
+                "magnitudes and at g = 0 it is 2 - log d/(log d + 1) > 1",
+                PowerRule("2 - H/(H_max + 1)", lambda h, hmax: 2 - h / (hmax + 1)), "fails",
+                "negative"),
+        Control("unnormalised power",
+                "gamma = 2 - H: at uniform gradients and at g = 0, 2 - log d < 1 for d >= 3",
+                PowerRule("2 - H", lambda h, hmax: 2 - h), "fails", "negative"),
+    ))
+
+
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT, proof=Proof(PROOF),
-    kind="inequality", facts=Facts, gather=gather, decide=decide, derivations=SYMBOLIC,
+    kind="inequality", facts=Facts, gather=gather_once, decide=decide, derivations=SYMBOLIC,
     controls=(
         Control("power defined at d = 1",
                 "gamma = 2 - H/(H_max + 1): 0 <= H <= H_max < H_max + 1 gives gamma in (1, 2] "
@@ -188,4 +298,5 @@ CLAIM = Claim(
         Control("unnormalised power",
                 "gamma = 2 - H: at uniform gradients gamma = 2 - log d < 1 for d >= 3",
                 PowerRule("2 - H", lambda h, hmax: 2 - h), "fails", "negative"),
-    ))
+    ),
+    repairs=(REPAIR,))

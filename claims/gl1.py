@@ -78,6 +78,7 @@ from .support.base import (
     Source,
     Verdict,
 )
+from .support.repairs_common import unseen_proof_verdict
 
 ID = "GL1"
 TITLE = "Hessian misses the curvature of expected loss near ReLU kinks"
@@ -457,8 +458,16 @@ def replay(spec: dict) -> dict:
 
 
 def decide(g: Gathered[Facts]) -> Verdict:
-    f = g.facts
-    proof, proof_reason = "none", "the seed is the abstract only; no derivation is given in it"
+    """The rule (module docstring); the proof verdict follows from the statement verdict, since
+    the derivation is not in the source (:func:`unseen_proof_verdict`)."""
+    verdict = _statement(g.facts)
+    verdict.proof, verdict.proof_reason = unseen_proof_verdict(
+        verdict.statement, "the seed is the abstract only; no derivation is given in it")
+    return verdict
+
+
+def _statement(f: Facts) -> Verdict:
+    proof, proof_reason = "none", ""
     keys = (f.relu_exponent, f.smooth_exponent, f.relu_ratio_at_smallest_sigma,
             f.relu_upper_ratio_at_smallest_sigma, f.relu_z_at_smallest_sigma,
             f.smooth_ratio_at_smallest_sigma)

@@ -23,6 +23,19 @@ paper's buffers; for a rule, steps (i) and (ii) are read for its level with the 
 :math:`\\lambda`): the paper's softmax with the level order reversed,
 :math:`\\lambda_k = (K+1-k)/K`, puts the most weight on the shortest level at high entropy and is
 uniform at low entropy, so P2 holds of it; uniform weights favour no level, so P2 fails of them.
+
+Repairs (each run through P2's gather, with its own rule and controls):
+
+* ``P2.r1`` (method changed): the method of ``P1.r1`` (entropy as :math:`1 - 2\\tilde H`), for
+  which both propositions hold, judged by P2's rule plus the size of the effect. Controls:
+  :math:`\\lambda_k = -k/K` holds; the paper's rule fails; the entropy-reversed rule is
+  conditional (uniform at :math:`\\tilde H = 1`).
+* ``P2.r2`` (statement changed to the method as written): high entropy favours the long levels
+  and gives the longest effective memory, with its size. Rule: *holds* when the logits increase
+  with k at 1 (exact) and :math:`\\alpha_K(1) > 1/K > \\alpha_1(1)`, larger k is longer memory,
+  :math:`T` is largest at 1 (symbolic and grid), equal to the closed form, and the mean lag
+  agrees; *conditional* when only the mean lag disagrees; else *fails*. Controls:
+  :math:`\\lambda_k = 2k/K` holds; the reversed level order fails.
 """
 from __future__ import annotations
 
@@ -35,12 +48,24 @@ from .support.base import (
     Claim,
     Control,
     Counterexample,
+    Evidence,
     Gathered,
     Proof,
     Verdict,
     emc_source,
 )
-from .support.weights_behaviour import WeightRule, replay, shared_evidence
+from .support.repairs_common import repair_gathered, with_proof
+from .support.weights_behaviour import (
+    PAPER_RULE,
+    WeightRule,
+    logit_order,
+    memory_effect,
+    memory_effect_text,
+    paper_lambdas,
+    replay,
+    shared_evidence,
+    weights_at,
+)
 
 __all__ = ["CLAIM", "Facts", "gather", "decide", "replay"]
 
@@ -144,6 +169,183 @@ REVERSED_ORDER = WeightRule("level order reversed, lambda_k = (K+1-k)/K",
                             lambda h: h)
 UNIFORM = WeightRule("uniform weights", lambda K: (Fraction(0),) * K, lambda h: h)
 
+# ----------------------------------------------------------------------------- repairs
+# P2.r1: the method changed so that P2 holds (judged by P2's own rule; the same method as P1.r1,
+# for which both propositions hold); P2.r2: the statement changed to describe the method as
+# written. Both carry the size of the effect: the effective memory at Ht = 0 and 1 per K.
+
+CENTRED = WeightRule("centred entropy, alpha_k ~ exp(lambda_k (1 - 2 Ht)/tau)", paper_lambdas,
+                     lambda h: 1 - 2 * h)
+NEGATED = WeightRule("negated lambdas, lambda_k = -k/K",
+                     lambda K: tuple(Fraction(-k, K) for k in range(1, K + 1)), lambda h: h)
+ENTROPY_REVERSED = WeightRule("paper's weights read at 1 - Ht", paper_lambdas, lambda h: 1 - h)
+STEEPER = WeightRule("steeper lambdas, lambda_k = 2k/K",
+                     lambda K: tuple(Fraction(2 * k, K) for k in range(1, K + 1)), lambda h: h)
+
+
+@dataclass(frozen=True)
+class RepairFacts(Facts):
+    """P2's facts for the rule under test, and the repairs' own: the sign of dT/dHt (symbolic)
+    and T increasing on the grid, the order of the logits at Ht = 1 (exact), the longest level's
+    weight above 1/K and the shortest's below at Ht = 1 (numerical), and the effective memory at
+    Ht = 0 and 1 per K (tau = 1) with its agreement with the closed form."""
+
+    dT_dHt_sign: Optional[str]
+    T_increasing_numeric: Optional[bool]
+    logit_order_at_high: Optional[str]
+    long_levels_favoured_at_high: Optional[bool]
+    memory_by_K: Optional[dict]
+    memory_matches_closed_form: Optional[bool]
+
+
+def _gather_repair(config: CheckConfig, default: Optional[WeightRule]) -> Gathered[RepairFacts]:
+    """P2's gather for the repair's rule (``default`` unless a control's subject is given), its
+    counterexamples dropped (they are about the paper's rule), with the repair's facts."""
+    rule = default if config.subject is None else config.subject
+    inner = gather(config.with_subject(rule))
+    shared = shared_evidence(config.with_subject(rule))  # cached: the same profile and symbolic
+    profile = shared.profile
+    by_K, matches = memory_effect(profile, rule)
+    evidence = [Evidence("numerical", "size of the effect: effective memory at Ht = 0 and 1",
+                         f"tau = 1, {memory_effect_text(by_K)}; equal to the closed form "
+                         f"sum_k e^(lambda_k u/tau) 2^k / sum_k e^(lambda_k u/tau) (30 digits): "
+                         f"{matches}", {"by_K": by_K})]
+    return repair_gathered(RepairFacts, inner, dict(
+        dT_dHt_sign=shared.symbolic.dT_dHt_sign, T_increasing_numeric=profile["T_increasing"],
+        logit_order_at_high=logit_order(rule, 1),
+        long_levels_favoured_at_high=all(a1 < 1 / K - 1e-12 and aK > 1 / K + 1e-12
+                                         for K, (a1, aK) in weights_at(profile, 1).items()),
+        memory_by_K=by_K, memory_matches_closed_form=matches), evidence,
+        keep_counterexamples=False)
+
+
+def gather_method(config: CheckConfig) -> Gathered[RepairFacts]:
+    return _gather_repair(config, CENTRED)
+
+
+def decide_method(g: Gathered[RepairFacts]) -> Verdict:
+    f = g.facts
+    verdict = decide(g)  # P2's rule, on the repaired method
+    statement, reason = verdict.statement, verdict.statement_reason
+    if statement == "holds" and not f.memory_matches_closed_form:
+        statement = "undecided" if f.memory_matches_closed_form is None else "fails"
+        reason += "; but the effective memory differs from the stated closed form"
+    if f.memory_by_K:
+        reason += f"; size: {memory_effect_text(f.memory_by_K)}"
+    verdict = Verdict(statement, "none", reason, "", conditions=verdict.conditions[:1])
+    return with_proof(verdict, [
+        ("at Ht = 1 the logits lambda_k u(1)/tau decrease with k, so the weights do and the "
+         "shortest level's weight exceeds 1/K", f.logit_order_at_high == "-"),
+        ("dT/dHt = u'(Ht) Cov_alpha(lambda_k, 2^k)/tau < 0 (u' = -2, both sequences increase "
+         "in k: Chebyshev), so T(1) < T(0)", f.dT_dHt_sign == "-"),
+    ])
+
+
+def gather_as_written(config: CheckConfig) -> Gathered[RepairFacts]:
+    return _gather_repair(config, None)
+
+
+def decide_as_written(g: Gathered[RepairFacts]) -> Verdict:
+    f = g.facts
+    longer = (None if f.step_larger_k_shorter_memory is None
+              else not f.step_larger_k_shorter_memory)
+    proof_steps = [
+        ("at Ht = 1 the logits lambda_k/tau increase with k: larger lambda_k get larger weights "
+         "(the paper's first step)", f.logit_order_at_high == "+" if f.logit_order_at_high
+         else None),
+        ("level k has timescale 2^k, so larger k is LONGER memory (M1)", longer),
+        ("dT/dHt = Cov_alpha(lambda_k, 2^k)/tau > 0 (Chebyshev), so T is largest at Ht = 1",
+         f.dT_dHt_sign == "+" if f.dT_dHt_sign else None),
+    ]
+    needed = (f.logit_order_at_high, f.long_levels_favoured_at_high, longer, f.dT_dHt_sign,
+              f.T_increasing_numeric, f.memory_matches_closed_form)
+    if any(v is None for v in needed):
+        return with_proof(Verdict("undecided", "none", "a symbolic or numerical fact is missing",
+                                  ""), proof_steps)
+    parts = {"weights increasing in k at Ht = 1": f.logit_order_at_high == "+"
+             and f.long_levels_favoured_at_high,
+             "larger k longer memory": longer,
+             "effective memory largest at Ht = 1": f.dT_dHt_sign == "+"
+             and f.T_increasing_numeric,
+             "effective memory as the closed form": f.memory_matches_closed_form}
+    failing = [name for name, ok in parts.items() if not ok]
+    size = f"size: {memory_effect_text(f.memory_by_K)}"
+    if failing:
+        statement, reason = "fails", "does not hold: " + "; ".join(failing)
+    elif f.mean_lag_high_below_low is False:
+        statement = "holds"
+        reason = ("at Ht = 1 the weights favour the long levels (alpha_K > 1/K > alpha_1) and "
+                  "the effective memory is at its maximum (dT/dHt > 0 proved; grid; "
+                  f"impulse-response mean lag); {size}")
+    else:
+        statement = "conditional"
+        reason = f"largest by T, but not by the impulse-response mean lag; {size}"
+    return with_proof(Verdict(statement, "none", reason, "", conditions=[
+        "effective memory T = sum_k alpha_k 2^k at tau = 1; level k has timescale 2^k (M1)"]),
+        proof_steps)
+
+
+METHOD_REPAIR = Claim(
+    id=f"{ID}.r1", title="High entropy favours shorter-term momentum, with centred entropy",
+    source=emc_source(WHERE),
+    statement=("With weights alpha_k proportional to exp(lambda_k (1 - 2 Ht)/tau), lambda_k = k/K "
+               "(level k has timescale 2^k), in regions of high gradient entropy (Ht -> 1) the "
+               "algorithm favours shorter-term momentum states: the weights decrease with k "
+               "(alpha_1 > 1/K) and the effective memory sum_k alpha_k 2^k falls to "
+               "sum_k e^(-k/(K tau)) 2^k / sum_k e^(-k/(K tau)) at Ht = 1 from "
+               "sum_k e^(k/(K tau)) 2^k / sum_k e^(k/(K tau)) at Ht = 0."),
+    proof=Proof("At Ht = 1 the logits -lambda_k/tau decrease with k, so the weights do and the "
+                "shortest level gets more than 1/K. dT/dHt = -2 Cov_alpha(lambda_k, 2^k)/tau < 0 "
+                "since lambda_k and 2^k both increase in k (Chebyshev's sum inequality), so the "
+                "effective memory is smallest at Ht = 1."),
+    kind="universal", facts=RepairFacts, gather=gather_method, decide=decide_method,
+    derivations=SYMBOLIC, repair_of=ID, change="method",
+    difference=("The method changed: the entropy enters the softmax as 1 - 2 Ht instead of Ht "
+                "(the method of P1.r1, for which both propositions hold), so high entropy tilts "
+                "the weights towards the short levels. Negating lambda_k alone (lambda_k = -k/K, "
+                "the same softmax as giving level k the timescale 2^(K+1-k)) also makes P2 "
+                "hold, but then low entropy gives uniform weights and P1 holds only relatively."),
+    controls=(
+        Control("negated lambdas",
+                "lambda_k = -k/K: at Ht = 1 the weights decrease with k (alpha_1 > 1/K), at "
+                "Ht = 0 they are uniform: T(1) < T(0)", NEGATED, "holds", "positive"),
+        Control("the paper's weights",
+                "alpha_k ~ exp(lambda_k Ht/tau): at Ht = 1 the weights increase with k and T is "
+                "largest", PAPER_RULE, "fails", "negative"),
+        Control("entropy-reversed weights",
+                "alpha_k ~ exp(lambda_k (1 - Ht)/tau): uniform at Ht = 1 (alpha_1 = 1/K) but "
+                "T(1) < T(0): only the relative sense holds", ENTROPY_REVERSED, "conditional",
+                "negative"),
+    ))
+
+AS_WRITTEN_REPAIR = Claim(
+    id=f"{ID}.r2", title="High entropy favours the long levels, the longest effective memory",
+    source=emc_source(WHERE),
+    statement=("In regions of high gradient entropy (Ht -> 1) the weights increase with k "
+               "(alpha_K > 1/K > alpha_1) and, since level k has timescale 2^k, the effective "
+               "memory sum_k alpha_k 2^k is at its maximum over Ht in [0, 1], "
+               "sum_k e^(k/(K tau)) 2^k / sum_k e^(k/(K tau)): high entropy gives the longest "
+               "effective memory, above (2^(K+1) - 2)/K at Ht = 0."),
+    proof=Proof("As Ht -> 1, higher values of lambda_k dominate the softmax, favoring larger k "
+                "(the paper's first step); level k has timescale 2^k, so larger k is longer "
+                "memory; dT/dHt = Cov_alpha(lambda_k, 2^k)/tau > 0 (Chebyshev's sum "
+                "inequality): T is largest at Ht = 1."),
+    kind="universal", facts=RepairFacts, gather=gather_as_written, decide=decide_as_written,
+    derivations=SYMBOLIC, replay=replay, repair_of=ID, change="statement",
+    difference=("The statement changed to describe the method as written: at high entropy the "
+                "weights favour the LONG levels and the effective memory is the longest, not "
+                "the shortest; the proof's first step is kept, its parenthetical 'larger k "
+                "(shorter memory)' corrected to longer memory, and 'dominate' dropped "
+                "(alpha_K/alpha_1 = e^((K-1)/K) < e at tau = 1)."),
+    controls=(
+        Control("steeper lambdas",
+                "lambda_k = 2k/K: at Ht = 1 the weights increase with k and T increases with Ht "
+                "(Chebyshev)", STEEPER, "holds", "positive"),
+        Control("reversed level order",
+                "lambda_k = (K+1-k)/K: at Ht = 1 the weights decrease with k and T decreases",
+                REVERSED_ORDER, "fails", "negative"),
+    ))
+
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT, proof=Proof(PROOF),
     kind="universal", facts=Facts, gather=gather, decide=decide, replay=replay,
@@ -156,4 +358,5 @@ CLAIM = Claim(
         Control("uniform weights",
                 "alpha_k = 1/K whatever Ht: T is constant and alpha_1 = 1/K, no level favoured",
                 UNIFORM, "fails", "negative"),
-    ))
+    ),
+    repairs=(METHOD_REPAIR, AS_WRITTEN_REPAIR))

@@ -12,11 +12,11 @@ What we check (per reading of the missing update ``h``: power, root, linear):
    K x d pairs, schedules constant / inv_sqrt / inv_t with :math:`\eta_0 L` on a log grid plus
    one *start-scaled* step :math:`\eta_0 = 1/(L \max(1, \|\nabla f(x_0)\|_\infty))`, start points
    :math:`x^\star + r s u` (``r`` the start scale, ``s`` the problem's natural length, ``u`` a
-   seeded unit direction). Every run has a *control*: gradient descent with the same schedule,
-   step, start and tolerance, in the same sweep.
+   seeded unit direction per d, shared by the K of that d). Every run of a diminishing schedule
+   has a *control*: gradient descent with the same schedule, step, start and tolerance.
 2. roles: constant vs diminishing steps, the start scale (smallest failing scale per step),
-   adaptive weights vs the same EMC with weights frozen uniform (:math:`\tau = 10^{12}`), the
-   plateau level of constant steps against :math:`\eta_0`.
+   adaptive weights vs the same EMC with weights frozen uniform (:math:`\tau = 10^{12}`, on the
+   diminishing schedules), the plateau level of constant steps against :math:`\eta_0`.
 3. counterexample search (``claims.support.t1_grid.search``): differential evolution over start
    direction and scale on an axis-aligned quadratic, maximising the best outcome over the
    diminishing schedules and grid steps; a start where every such run fails is shrunk to the
@@ -202,8 +202,6 @@ def convex_problems(d: int, seed: int) -> list:
     ]
 
 
-
-
 # --------------------------------------------------------------------------- gather
 
 
@@ -230,43 +228,14 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
     for reading, res in res_by.items():
         found = t1_grid.search(subject, reading, p["search"], p, config.seed)
         plateau = t1_grid.constant_step_plateau(specs[reading], d_roles, config.seed, p)
-        t, by = res["totals"], res["by_problem"]
-        res["far_only"] = [k for k, v in res["failures"].items()
-                           if k.split()[0] in subject.candidates and v[0] == 0 and v[-1] > 0]
-        per_reading[reading] = ReadingFacts(
-            cells=t["cells"], cells_converged=t["converged"], cells_pending=t["pending"],
-            cells_keeping_pace=t["keeping_pace"], cells_lagging=t["lagging"],
-            cells_uninformative=t["uninformative"], cells_failed_unrescued=t["failed_unrescued"],
-            cells_failed_rescued=t["failed_rescued"],
-            uniform_schedule_all_problems=t["uniform_groups"] == t["groups"],
-            uniform_groups=t["uniform_groups"], groups=t["groups"],
-            search_failures_unrescued=int(found["failing"] and not found["rescued"]),
-            search_failures_rescued=int(found["failing"] and found["rescued"]),
-            constant_cells_converged=t["constant_cells_converged"],
-            converged_by_problem=by["converged"], pending_by_problem=by["pending"],
-            lagging_by_problem=by["lagging"], uninformative_by_problem=by["uninformative"],
-            runs_by_schedule=res["classes"], runs_against_control=res["against"],
-            smallest_failing_scale=res["smallest"],
-            diminishing_steps_failing_only_from_far=res["far_only"],
-            constant_step_plateau=plateau, frozen_weights=res["frozen"],
-            h_linear=h_linear.get(reading))
+        per_reading[reading] = ReadingFacts(**t1_evidence.reading_facts(
+            subject, res, found, plateau, h_linear.get(reading)))
         counterexamples += [res["witness"]] if res["witness"] is not None else []
         counterexamples += t1_evidence.search_counterexamples(ID, subject, reading, found)
         evidence += t1_evidence.reading_evidence(reading, res, found, plateau, p)
-    parameters = {
-        "subject": subject.name, "K_d": [list(kd) for kd in p["K_d"]],
-        "readings": list(res_by), "problems": [e[0] for e in convex_problems(2, config.seed)],
-        "schedules": list(subject.schedules), "candidate_schedules": list(subject.candidates),
-        "eta0_times_L": list(subject.eta_times_L), "start_scaled_eta0":
-            "1/(L max(1, ||grad f(x0)||_inf))" if subject.start_scaled else None,
-        "start_scales": list(START_SCALES), "seeds": p["seeds"], "steps": p["steps"],
-        "tol": f"{p['tol']:g} * max(1, ||grad f(x0)||)", "control": t1_grid.CALIBRATOR,
-        "control_multiple": p["multiple"], "divergence_factor": p["divergence_factor"],
-        "tau_frozen": p["tau_frozen"], "frozen_comparison_K_d": list(p["frozen_K_d"]),
-        "roles_K_d": list(p["roles_K_d"]), "plateau_eta0_times_L": list(p["plateau"]),
-        "search": p["search"], "spectral_K": list(p["spectral_K"]),
-        "spectral_steps": p["spectral_steps"],
-        "pep": {k: list(v) for k, v in p["pep"].items()}, "seed": config.seed}
+    parameters = t1_evidence.parameters(subject, p, list(res_by),
+                                        [e[0] for e in convex_problems(2, config.seed)],
+                                        config.seed)
     return Gathered(Facts(**facts), per_reading, evidence + proof, counterexamples, parameters)
 
 

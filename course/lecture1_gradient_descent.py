@@ -1,5 +1,17 @@
 # ---
 # jupyter:
+#   course:
+#     minutes: 60
+#     prerequisites:
+#     - gradients and Hessians of functions of several variables
+#     - convex functions; eigenvalues of symmetric matrices
+#     - Python with NumPy and Matplotlib
+#     objectives:
+#     - state the descent lemma and derive the decrease of one gradient step of length $1/L$
+#     - state the rate $L\|x_0 - x^\star\|^2/(2t)$ of gradient descent on convex $L$-smooth
+#       functions and check it against runs
+#     - predict the growth factor of gradient descent on a quadratic above the step $2/L$
+#     - turn a rate bound into a number of steps for a given accuracy
 #   jupytext:
 #     formats: py:percent
 #     text_representation:
@@ -105,49 +117,76 @@ for name, ratio in worst.items():
 # at the rate $1 - \mu/L$ per step, much faster than $1/t$.
 #
 # ## Exercises
-# Each exercise ends with a check (`assert`) against a value obtained another way.
+# Each exercise asks for a value computed in the cell marked for your answer; the cell after it
+# checks the value (`assert`) against one obtained another way.
 #
 # **Exercise 1.** On a quadratic whose largest eigenvalue is $L$, gradient descent with
-# $\eta = 2.2/L$ diverges. Predict the factor by which $f - f^\star$ grows per step in the long run
-# (hint: the top eigen-direction is multiplied by $1 - \eta L$ each step) and compare with a run.
+# $\eta = 2.2/L$ diverges. Predict the factor `predicted` by which $f - f^\star$ grows per step in
+# the long run (hint: the top eigen-direction is multiplied by $1 - \eta L$ each step). The check
+# measures it on a run.
 
 # %%
 problem = quadratic(10, cond=10.0, seed=1)
 eta = 2.2 / problem.L
+
+# %% tags=["student"]
+# Your answer: the long-run growth factor of f - f* per step, from eta and problem.L.
+predicted = ...
+
+# %% tags=["solution"]
 predicted = (1 - eta * problem.L) ** 2
+print(f"predicted growth factor {predicted:.6f}")
+
+# %% tags=["check"]
 x0 = problem.x_star + rng.standard_normal(problem.d)
 run = minimize(GradientDescent(lr=eta), problem, x0, 60, divergence_factor=1e30)
 measured = run.f_gap[60] / run.f_gap[59]
-print(f"predicted growth factor {predicted:.6f}, measured {measured:.6f}")
-assert abs(measured - predicted) < 1e-6 * predicted
+assert abs(measured - predicted) < 1e-6 * measured, (predicted, measured)
 
 # %% [markdown]
 # **Exercise 2.** How many steps does the bound need to guarantee $f - f^\star \le \varepsilon$?
-# Solve $L R^2/(2t) \le \varepsilon$ for the smallest integer $t$, then check by scanning $t$.
+# Solve $L R^2/(2t) \le \varepsilon$ for the smallest integer $t$ (`t_needed`) in closed form; the
+# check scans $t$.
 
 # %%
 problem = problems["Huber"]
 R2 = 9.0 * problem.d            # an example value of ||x0 - x*||^2
 eps = 1e-3
-t_closed_form = int(np.ceil(problem.L * R2 / (2 * eps)))
+
+# %% tags=["student"]
+# Your answer: the smallest integer t with L R2 / (2 t) <= eps, in closed form.
+t_needed = ...
+
+# %% tags=["solution"]
+t_needed = int(np.ceil(problem.L * R2 / (2 * eps)))
+print(f"t = {t_needed}")
+
+# %% tags=["check"]
 t_scan = next(t for t in range(1, 10**7) if problem.L * R2 / (2 * t) <= eps)
-print(f"closed form {t_closed_form}, scan {t_scan}")
-assert t_closed_form == t_scan
+assert t_needed == t_scan, (t_needed, t_scan)
 
 # %% [markdown]
 # **Exercise 3.** The descent lemma is an upper bound by a quadratic with curvature $L$. For the
-# quadratic $f(x) = \tfrac12 x^\top A x$ it holds with equality in the top eigen-direction.
-# Check: for $x$ = top eigenvector, the decrease of one step $x - \nabla f/L$ equals
-# $\|\nabla f\|^2/(2L)$ exactly (up to rounding).
+# quadratic $f(x) = \tfrac12 x^\top A x$ it holds with equality in the top eigen-direction. Find
+# the top eigenvector `v` of $A$ and its eigenvalue `L`, and compute the `decrease`
+# $f(v) - f(v - \nabla f(v)/L)$ of one step. The check compares it with
+# $\|\nabla f(v)\|^2/(2L)$.
 
 # %%
 A = problems["quadratic"].hessian(problems["quadratic"].x_star)
-eigenvalues, eigenvectors = np.linalg.eigh(A)
-v = eigenvectors[:, -1]
 f = lambda x: 0.5 * x @ A @ x  # noqa: E731  (the quadratic centred at 0)
-L = eigenvalues[-1]
+
+# %% tags=["student"]
+# Your answer: v (top eigenvector of A), L (its eigenvalue), decrease = f(v) - f(v - A v / L).
+v, L, decrease = ..., ..., ...
+
+# %% tags=["solution"]
+eigenvalues, eigenvectors = np.linalg.eigh(A)
+v, L = eigenvectors[:, -1], eigenvalues[-1]
 decrease = f(v) - f(v - A @ v / L)
+print(f"L = {L:.6g}; decrease {decrease:.12g}")
+
+# %% tags=["check"]
+assert np.isclose(L, problems["quadratic"].L) and np.allclose(A @ v, L * v)
 guaranteed = np.sum((A @ v) ** 2) / (2 * L)
-print(f"L = {L:.6g}; decrease {decrease:.12g}, guaranteed {guaranteed:.12g}")
-assert np.isclose(L, problems["quadratic"].L)
-assert np.isclose(decrease, guaranteed, rtol=1e-10)
+assert np.isclose(decrease, guaranteed, rtol=1e-10), (decrease, guaranteed)

@@ -1,5 +1,17 @@
 # ---
 # jupyter:
+#   course:
+#     minutes: 75
+#     prerequisites:
+#     - Lecture 1
+#     - linear recurrences and the spectral radius of a matrix
+#     objectives:
+#     - unroll an exponential moving average into weights on past gradients, with their sum and
+#       half-life
+#     - derive the heavy ball's stability region $0 < \gamma\lambda < 2(1+\beta)$ from its
+#       $2 \times 2$ companion matrix and find the critical step from runs
+#     - rewrite a step along a normalised EMA as Polyak's heavy ball with $\gamma = \eta(1-\beta)$
+#     - explain the intrinsic quantity $\lambda = \gamma/(1-\beta)^2$ of momentum gradient descent
 #   jupytext:
 #     formats: py:percent
 #     text_representation:
@@ -28,7 +40,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,9 +48,10 @@ from claims.support.report import recorded_claims
 from emc_theory import level_betas, minimize
 from emc_theory.baselines import HeavyBall
 from emc_theory.problems import quadratic
+from experiments.course import results_dir
 
 QUICK = os.environ.get("EMC_QUICK") == "1"
-RESULTS = Path(os.environ.get("EMC_RESULTS_DIR") or Path.cwd().parent / "results")
+RESULTS = results_dir()    # results/ of this checkout (see the course index)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -137,12 +149,12 @@ plt.title(fr"same $\lambda = \gamma/(1-\beta)^2 = {lam}$")
 plt.legend()
 plt.show()
 claims = recorded_claims(RESULTS)
-if claims is None:
-    print(f"{RESULTS / 'claims.json'} not found: run `emc-theory check` to see the toolkit's "
-          "verdict on DL1")
-elif claims.get("DL1"):
-    dl1 = claims["DL1"]
-    print(f"DL1: statement {dl1['statement']} ({dl1['statement_reason']})")
+dl1 = claims.get("DL1") if claims else None
+if dl1 is None:
+    print(f"No verdict on DL1 is recorded (no DL1 in {RESULTS / 'claims.json'}): run "
+          "`emc-theory check` to see it.")
+else:
+    print(f"The toolkit's verdict on DL1: {dl1['statement']}, because {dl1['statement_reason']}.")
 
 # %% [markdown]
 # `HeavyBall` is the PyTorch form $v_t = \beta v_{t-1} + g_t$, $x_{t+1} = x_t - \eta v_t$; since
@@ -150,61 +162,88 @@ elif claims.get("DL1"):
 # step passed above. Exercise 3 does the same bookkeeping for EMC's normalised buffers.
 #
 # ## Exercises
+# Each exercise names the values to compute in the cell for your answer; the cell after it checks
+# them (`assert`) against values obtained another way.
 #
 # **Exercise 1.** With a constant gradient $g = 1$ the EMA is $m_t = 1 - \beta^t$. After how
-# many steps does it reach $1/2$? Solve $\beta^t \le 1/2$ for the smallest integer $t$ (for EMC's
-# $\beta_k = 1 - 2^{-k}$, $k = 1..6$) and check against the recursion.
+# many steps does it reach $1/2$? Solve $\beta^t \le 1/2$ for the smallest integer $t$, for EMC's
+# $\beta_k = 1 - 2^{-k}$, $k = 1..6$ (`half_lives`, a list of six integers). The check runs the
+# recursion.
 
-# %%
+# %% tags=["student"]
+# Your answer: half_lives[k - 1] = smallest integer t with beta_k^t <= 1/2, for k = 1..6.
+half_lives = ...
+
+# %% tags=["solution"]
+half_lives = [int(np.ceil(np.log(0.5) / np.log(beta))) for beta in level_betas(6)]
+for k, t in enumerate(half_lives, start=1):
+    print(f"k={k}: half-life {t} steps (timescale 2^k = {2**k})")
+
+# %% tags=["check"]
 for k, beta in enumerate(level_betas(6), start=1):
-    t_formula = int(np.ceil(np.log(0.5) / np.log(beta)))
     m, t_run = 0.0, 0
     while m < 0.5:
         m, t_run = beta * m + (1 - beta), t_run + 1
-    print(f"k={k}: beta={beta}, half-life {t_formula} steps (timescale 2^k = {2**k})")
-    assert t_formula == t_run
+    assert half_lives[k - 1] == t_run, (k, half_lives[k - 1], t_run)
 
 # %% [markdown]
 # **Exercise 2.** Find the heavy ball's critical step for $\beta = 0.9$ on a one-eigenvalue
-# problem from *runs* and compare with $2(1+\beta)/\lambda$: run a grid of steps as one batch
-# (a per-run step size), call a run stable if the gap over the last quarter of the run stays below
-# its level over the second quarter, and take the first unstable grid value.
+# problem from *runs*: run the grid `u_grid` of values of $\gamma\lambda$ as one batch (a per-run
+# step size), call a run stable if the gap over the last quarter of the run stays below its level
+# over the second quarter, and take the first unstable grid value (`u_critical`). The check
+# compares it with $2(1+\beta)$.
 
 # %%
 curvature, beta, T = 3.0, 0.9, 2000
 problem1 = quadratic(2, eigenvalues=[curvature, curvature], rotate=False, x_star=[0.0, 0.0])
 u_grid = np.linspace(3.5, 4.1, 121)
+
+# %% tags=["student"]
+# Your answer: u_critical, the first value of u_grid whose run is unstable.
+u_critical = ...
+
+# %% tags=["solution"]
 x0 = np.tile([1.0, 0.5], (u_grid.size, 1))
 run = minimize(HeavyBall(lr=u_grid / curvature, beta=beta), problem1, x0, T)
 with np.errstate(invalid="ignore"):
     is_stable = (run.status != "diverged") & (
         np.max(run.f_gap[3 * T // 4:], axis=0) <= np.max(run.f_gap[T // 4:T // 2], axis=0))
 u_critical = u_grid[np.argmin(is_stable)]
+print(f"first unstable gamma*lambda on the grid: {u_critical:.4f}")
+
+# %% tags=["check"]
 spacing = u_grid[1] - u_grid[0]
-print(f"first unstable gamma*lambda on the grid: {u_critical:.4f} (spacing {spacing:.4f}); "
-      f"formula 2(1+beta) = {2 * (1 + beta)}")
-assert abs(u_critical - 2 * (1 + beta)) <= 1.5 * spacing
+assert abs(u_critical - 2 * (1 + beta)) <= 1.5 * spacing, (u_critical, 2 * (1 + beta))
 
 # %% [markdown]
-# **Exercise 3 (EMC's levels as heavy balls).** Show numerically that the EMA step
-# $m_t = \beta m_{t-1} + (1-\beta) g_t$, $x_{t+1} = x_t - \eta m_t$ produces exactly the iterates of
-# Polyak's heavy ball with $\gamma = \eta(1-\beta)$; hence level $k$ of EMC, used alone, has
-# $\lambda_k = \gamma/(1-\beta_k)^2 = \eta/(1-\beta_k) = \eta\, 2^k$. (With an *un*-normalised
-# buffer $m_t = \beta m_{t-1} + g_t$ one would get $\gamma = \eta$ and $\lambda_k = \eta\, 4^k$.)
+# **Exercise 3 (EMC's levels as heavy balls).** The EMA step
+# $m_t = \beta m_{t-1} + (1-\beta) g_t$, $x_{t+1} = x_t - \eta m_t$ produces exactly the iterates
+# of Polyak's heavy ball $x_{t+1} = x_t - \gamma g_t + \beta (x_t - x_{t-1})$ for one $\gamma$.
+# Find it: write `heavy_ball_step(eta, beta)` returning $\gamma$. Level $k$ of EMC, used alone,
+# then has $\lambda_k = \gamma/(1-\beta_k)^2 = \eta\, 2^k$. The check runs both iterations. (With
+# an *un*-normalised buffer $m_t = \beta m_{t-1} + g_t$ one would get $\gamma = \eta$ and
+# $\lambda_k = \eta\, 4^k$.)
 
-# %%
+# %% tags=["student"]
+# Your answer: the heavy ball's step gamma that reproduces the EMA step with eta and beta.
+def heavy_ball_step(eta, beta):
+    ...
+
+# %% tags=["solution"]
+def heavy_ball_step(eta, beta):  # noqa: F811  (replaces the stub)
+    # x_{t+1} - x_t = -eta m_t = beta (x_t - x_{t-1}) - eta (1 - beta) g_t
+    return eta * (1 - beta)
+
+# %% tags=["check"]
 eta = 0.01
 problem = quadratic(5, cond=10.0, seed=2)
 for k, beta in enumerate(level_betas(4), start=1):
+    gamma = heavy_ball_step(eta, beta)
     x_ema, m = problem.x_star + 1.0, np.zeros(problem.d)
     x_hb, x_prev = x_ema.copy(), x_ema.copy()
-    gamma = eta * (1 - beta)
     for _ in range(100):
         m = beta * m + (1 - beta) * problem.grad(x_ema)
         x_ema = x_ema - eta * m
         x_hb, x_prev = x_hb - gamma * problem.grad(x_hb) + beta * (x_hb - x_prev), x_hb
-    lam_k = gamma / (1 - beta) ** 2
-    print(f"k={k}: max |x_ema - x_heavy_ball| = {np.abs(x_ema - x_hb).max():.2e}, "
-          f"lambda_k = {lam_k:.4g} = eta 2^k = {eta * 2**k:.4g}")
-    assert np.allclose(x_ema, x_hb, rtol=1e-10, atol=1e-12)
-    assert np.isclose(lam_k, eta * 2**k)
+    assert np.allclose(x_ema, x_hb, rtol=1e-10, atol=1e-12), k
+    assert np.isclose(gamma / (1 - beta) ** 2, eta * 2**k), k

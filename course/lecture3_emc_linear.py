@@ -1,5 +1,17 @@
 # ---
 # jupyter:
+#   course:
+#     minutes: 75
+#     prerequisites:
+#     - Lectures 1 and 2
+#     - characteristic polynomials and companion matrices
+#     objectives:
+#     - write EMC's aggregate $\tilde m_t$ as a combination of past gradients and compute its
+#       coefficients
+#     - compute the exact stability threshold $u^\star$ of linear EMC with frozen weights, in
+#       closed form for uniform weights
+#     - judge the proof step of Theorem 1 ("a convex combination of gradient estimates") and read
+#       the toolkit's verdict on the theorem
 #   jupytext:
 #     formats: py:percent
 #     text_representation:
@@ -27,23 +39,26 @@
 #    gradients, and whether it is convex;
 # 2. with the weights frozen, EMC is a *linear* iteration on a quadratic, with an exact stability
 #    threshold (from the toolkit's sympy derivations in `proofs/`);
-# 3. with diminishing steps, the iteration settles.
+# 3. with diminishing steps: what a few runs show, and what the toolkit's check of Theorem 1
+#    concluded.
 
 # %%
 import os
-from pathlib import Path
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 
 from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, level_betas, minimize
 from emc_theory.problems import huber, logistic_regression, quadratic, smoothed_abs
 from emc_theory.schedules import constant, inv_sqrt
+from experiments.course import results_dir
 from proofs.linear_stability import companion_matrix, stability_threshold
 
 QUICK = os.environ.get("EMC_QUICK") == "1"
-RESULTS = Path(os.environ.get("EMC_RESULTS_DIR") or Path.cwd().parent / "results")
+RESULTS = results_dir()    # results/ of this checkout (see the course index)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -96,18 +111,22 @@ plt.show()
 # %%
 u = np.linspace(0.01, 25, 400 if QUICK else 2000)
 plt.figure(figsize=(6, 3))
+thresholds = {}
 for K in (1, 2, 3, 4):
     for ht, style in ((0.0, "-"), (1.0, "--")):
         alpha = cascade_weights(ht, K)
         rho = np.abs(np.linalg.eigvals(companion_matrix(K, alpha, u))).max(axis=-1)
         plt.plot(u, rho, style, color=f"C{K}", label=fr"$K={K}$, $\tilde H={ht:g}$")
-        print(f"K={K}, Ht={ht:g}: u* = {stability_threshold(K, alpha):.6f}")
+        thresholds[K, ht] = stability_threshold(K, alpha)
+        print(f"K={K}, Ht={ht:g}: u* = {thresholds[K, ht]:.6f}")
 plt.axhline(1.0, color="black", linewidth=0.8)
 plt.ylim(0, 1.6)
 plt.xlabel(r"$u = \eta\lambda$")
 plt.ylabel(r"spectral radius of $M(u)$")
 plt.legend(ncol=2, fontsize=7)
 plt.show()
+for ht in (0.0, 1.0):   # the next paragraph's statement: u* grows with K
+    assert all(thresholds[K, ht] < thresholds[K + 1, ht] for K in (1, 2, 3)), ht
 
 # %% [markdown]
 # The threshold grows with $K$: longer memories average more and tolerate larger steps. Check
@@ -127,11 +146,15 @@ above = minimize(EMC(K=K, lr=1.02 * u_star / curvature, reading="linear"), probl
 assert below.final_gap < 1e-8 and above.status == "diverged"
 
 # %% [markdown]
-# ## 3. Diminishing steps
+# ## 3. Diminishing steps, and what the check of Theorem 1 found
 # Theorem 1 asks for "appropriate learning-rate scheduling". With $\eta_t = \eta_0/\sqrt t$ the
-# step eventually falls below every threshold, so a constant step that diverges becomes
-# harmless after a while. The linear reading then converges on the convex test functions;
-# whether the *power* and *root* readings do is the question of Lecture 4.
+# step eventually falls below every threshold of section 2, so with frozen weights a step that
+# starts too large becomes harmless after a while. Whether this makes the linear reading
+# *converge*, i.e. reach a stationary point on every smooth convex function, is what the
+# toolkit's check of T1 tests, on a grid of problems, steps and start points, each run beside
+# gradient descent with the same schedule. Below: three convex functions, a constant step and
+# $\eta_0/\sqrt t$; then the check's verdict, read from the claims report. (The *power* and
+# *root* readings are the subject of Lecture 4.)
 
 # %%
 steps = 500 if QUICK else 5000
@@ -139,67 +162,142 @@ fig, axes = plt.subplots(1, 3, figsize=(13, 3))
 convex_problems = {"Huber": huber(d=10, delta=0.1, seed=0),
                    "smoothed |x|": smoothed_abs(d=10, eps=0.1, seed=0),
                    "logistic": logistic_regression(n=100, d=10, seed=0)}
+reduction = {}
 for ax, (name, problem) in zip(axes, convex_problems.items()):
     x0 = problem.x_star + rng.standard_normal(problem.d)
     for label, lr in (("constant", constant(1.0 / problem.L)),
                       ("1/sqrt(t)", inv_sqrt(1.0 / problem.L))):
         run = minimize(EMC(K=3, lr=lr, reading="linear"), problem, x0, steps)
         ax.semilogy(run.grad_norm, label=label)
+        reduction[name, label] = run.grad_norm[-1] / run.grad_norm[0]
     ax.set_title(name)
     ax.set_xlabel("step")
 axes[0].set_ylabel(r"$\|\nabla f(x_t)\|$")
 axes[0].legend()
 plt.show()
-claims = recorded_claims(RESULTS)
-if claims is None:
-    print(f"{RESULTS / 'claims.json'} not found: run `emc-theory check` for the toolkit's "
-          "verdict on T1")
-elif claims.get("T1"):
-    t1 = claims["T1"]
-    print(f"T1 statement: {t1['statement']}; proof: {t1['proof']}\n  {t1['proof_reason']}")
+for (name, label), factor in reduction.items():
+    print(f"{name:13s} {label:9s}: |grad f| after {steps} steps / at the start = {factor:.2g}")
 
 # %% [markdown]
+# Three functions and a few hundred steps are evidence, not a theorem. The verdict of the
+# toolkit's check on the linear reading:
+
+# %%
+claims = recorded_claims(RESULTS)
+t1 = claims.get("T1") if claims else None
+MEANING = {
+    "holds": "On every problem and start point of the check's grid, an appropriate schedule made "
+             "the linear reading converge, as the theorem says.",
+    "conditional": "The linear reading converges only under a condition that the theorem does "
+                   "not state.",
+    "fails": "On some smooth convex problem and start point of the check's grid, the linear "
+             "reading failed with every appropriate schedule: it does **not** converge in "
+             "general, whatever the plots above show.",
+    "undecided": "The check could **not** decide whether the linear reading converges: within "
+                 "its step budget some runs neither reached the tolerance nor failed. The plots "
+                 "above do not show convergence in general.",
+}
+if t1 is None:
+    verdict_text = (f"No verdict on T1 is recorded (no T1 in `{RESULTS / 'claims.json'}`): run "
+                    "`emc-theory check`. Until then the plots above are all the evidence, on "
+                    "three functions only.")
+else:
+    linear = t1["per_reading"].get("linear")
+    reason = re.search(rf"(?:^|; )linear: {linear} \((.*?)\)(?=; (?:power|root): |$)",
+                       t1["statement_reason"])
+    conditions = [c.split(": ", 1)[1] for c in t1["conditions"] if c.startswith("linear: ")]
+    verdict_text = (
+        f"**T1, linear reading: {linear}.** "
+        + MEANING.get(linear, f"(The record gives the verdict '{linear}'.)")
+        + (f" The check's reason: {reason.group(1)}." if reason else "")
+        + (f" Condition: {'; '.join(conditions)}." if conditions else "")
+        + f" Over all three readings the statement is *{t1['statement']}*; the proof sketch is "
+        f"judged *{t1['proof']}*: {t1['proof_reason']}.")
+display(Markdown(verdict_text))
+
+# %% [markdown]
+# %% [markdown]
 # ## Exercises
+# Each exercise names the values to compute in the cell for your answer; the cell after it checks
+# them (`assert`) against values obtained another way.
 #
 # **Exercise 1.** For uniform weights the first eigenvalue to leave the unit disc does so at
 # $z = -1$ (a period-2 oscillation), where the characteristic polynomial is linear in $u$; this
-# gives $u^\star = 2 / \sum_k \alpha_k (1-\beta_k)/(1+\beta_k) = 2/\sum_k \alpha_k/(2^{k+1}-1)$.
-# Evaluate the closed form for $K = 1..6$ and compare with `stability_threshold`.
+# gives $u^\star = 2 / \sum_k \alpha_k (1-\beta_k)/(1+\beta_k)$. Simplify it with
+# $\beta_k = 1 - 2^{-k}$ and write `uniform_threshold(K)`. The check compares it with
+# `stability_threshold` (the roots of the characteristic polynomial) for $K = 1..6$.
 
-# %%
+# %% tags=["student"]
+# Your answer: u* for uniform weights alpha_k = 1/K, in closed form.
+def uniform_threshold(K):
+    ...
+
+# %% tags=["solution"]
+def uniform_threshold(K):  # noqa: F811  (replaces the stub)
+    # (1 - beta_k)/(1 + beta_k) = 2^-k / (2 - 2^-k) = 1/(2^(k+1) - 1)
+    k = np.arange(1, K + 1)
+    return 2.0 / np.sum((1.0 / K) / (2.0 ** (k + 1) - 1))
+
+
 for K in range(1, 7):
-    alpha = np.full(K, 1.0 / K)
-    closed_form = 2.0 / np.sum(alpha / (2.0 ** (np.arange(1, K + 1) + 1) - 1))
-    print(f"K={K}: closed form {closed_form:.10f}, "
-          f"stability_threshold {stability_threshold(K, alpha):.10f}")
-    assert np.isclose(closed_form, stability_threshold(K, alpha), rtol=1e-9)
+    print(f"K={K}: u* = {uniform_threshold(K):.10f}")
+
+# %% tags=["check"]
+for K in range(1, 7):
+    reference = stability_threshold(K, np.full(K, 1.0 / K))
+    assert np.isclose(uniform_threshold(K), reference, rtol=1e-9), (K, reference)
 
 # %% [markdown]
-# **Exercise 2.** At $u^\star$ the companion matrix must have an eigenvalue $-1$. Check that
-# $\det(M(u^\star) + I) = 0$ for $K = 2$, $\tilde H = 1$, and that the spectral radius is below 1
-# just under $u^\star$ and above 1 just over it.
+# **Exercise 2.** At $u^\star$ the companion matrix has an eigenvalue $-1$, so
+# $\det(M(u) + I) = 0$ there; for $K = 2$ and $\tilde H = 1$, find `u_star` by solving this
+# equation (it is linear in $u$). The check compares it with `stability_threshold` and checks that
+# the spectral radius is below 1 just under `u_star` and above 1 just over it.
 
 # %%
 alpha = cascade_weights(1.0, 2)
-u_star = stability_threshold(2, alpha)
-det = np.linalg.det(companion_matrix(2, alpha, u_star) + np.eye(3))
+
+# %% tags=["student"]
+# Your answer: u_star, the root of det(companion_matrix(2, alpha, u) + I) = 0.
+u_star = ...
+
+# %% tags=["solution"]
+def det_plus_identity(u):
+    return np.linalg.det(companion_matrix(2, alpha, u) + np.eye(3))
+
+
+d0, d1 = det_plus_identity(0.0), det_plus_identity(1.0)   # linear in u: d(u) = d0 + (d1 - d0) u
+u_star = -d0 / (d1 - d0)
+print(f"u* = {u_star:.8f}; det(M(u*) + I) = {det_plus_identity(u_star):.2e}")
+
+# %% tags=["check"]
 radius = lambda v: np.abs(np.linalg.eigvals(companion_matrix(2, alpha, v))).max()  # noqa: E731
-print(f"u* = {u_star:.8f}; det(M + I) = {det:.2e}; "
-      f"rho(0.999 u*) = {radius(0.999 * u_star):.6f}, rho(1.001 u*) = {radius(1.001 * u_star):.6f}")
-assert abs(det) < 1e-9
+assert np.isclose(u_star, stability_threshold(2, alpha), rtol=1e-9), u_star
 assert radius(0.999 * u_star) < 1 < radius(1.001 * u_star)
 
 # %% [markdown]
-# **Exercise 3.** With a constant gradient $g$ the aggregate is
-# $\tilde m_t = \sum_k \alpha_k (1 - \beta_k^t)\, g$. Feed $g = (1, 1)$ for ten steps to a $K = 3$
-# optimizer and compare the aggregate after each step with the formula.
+# **Exercise 3.** With a constant gradient $g$ and weights $\alpha$ the aggregate is
+# $\tilde m_t = \sum_k \alpha_k (1 - \beta_k^t)\, g$. Write `aggregate(t)` for $K = 3$,
+# $\tilde H = 1$ and $g = 1$. The check feeds $g = (1, 1)$ to the optimizer for ten steps and
+# compares.
 
 # %%
+alpha, betas = cascade_weights(1.0, 3), level_betas(3)
+
+# %% tags=["student"]
+# Your answer: the aggregate after t steps of the constant gradient 1, from alpha and betas.
+def aggregate(t):
+    ...
+
+# %% tags=["solution"]
+def aggregate(t):  # noqa: F811  (replaces the stub)
+    return np.sum(alpha * (1 - betas**t))
+
+
+print("aggregate after 1, 2, 10 steps:", [round(float(aggregate(t)), 6) for t in (1, 2, 10)])
+
+# %% tags=["check"]
 emc = EMC(K=3, lr=1.0, reading="linear")
 state = emc.init(np.zeros(2))
-alpha, betas = cascade_weights(1.0, 3), level_betas(3)
 for t in range(1, 11):
     update, state = emc.update(np.ones(2), state)
-    formula = np.sum(alpha * (1 - betas**t))
-    assert np.allclose(-update, formula), t
-print("aggregate after 10 steps:", -update, "formula:", formula)
+    assert np.allclose(-update, aggregate(t)), (t, -update, aggregate(t))

@@ -1,5 +1,17 @@
 # ---
 # jupyter:
+#   course:
+#     minutes: 90
+#     prerequisites:
+#     - Lectures 1 to 3
+#     - Python with SymPy (symbols, limits, simplification)
+#     objectives:
+#     - explain why adaptive weights and a power in $h$ make EMC a nonlinear iteration
+#     - show by a scaling argument that under the power reading the usable step size depends on
+#       the distance to the minimiser
+#     - compute the limits of the entropy weights with SymPy and compare them with
+#       Propositions 1 and 2
+#     - replay a recorded counterexample and read the toolkit's verdicts
 #   jupytext:
 #     formats: py:percent
 #     text_representation:
@@ -29,7 +41,6 @@
 
 # %%
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,9 +51,10 @@ from claims.support.registry import replay_counterexample, run_claim
 from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, effective_memory, minimize
 from emc_theory.problems import quadratic
+from experiments.course import results_dir
 
 QUICK = os.environ.get("EMC_QUICK") == "1"
-RESULTS = Path(os.environ.get("EMC_RESULTS_DIR") or Path.cwd().parent / "results")
+RESULTS = results_dir()    # results/ of this checkout (see the course index)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -125,11 +137,15 @@ for K in (2, 3, 5):
     top_level = int(np.argmax([float(a) for a in at_one])) + 1
     print(f"K={K}: alpha(0) = {at_zero}; argmax alpha(1) = k={top_level}; "
           f"T_eff(0) = {memory[0]} = {float(memory[0]):.4f}, T_eff(1) = {float(memory[1]):.4f}")
+    # the next paragraph's statements: uniform at 0, the longest memory favoured at 1
+    assert at_zero == [sp.Rational(1, K)] * K and top_level == K and memory[1] > memory[0]
 
 # %% [markdown]
 # At $\tilde H = 0$ the weights are uniform, which favours no memory; at $\tilde H = 1$ the
-# largest weight is on $k = K$, the *longest* memory. Proposition 2's direction is reversed, and
-# Proposition 1's proof (uniform weights) does not show its statement.
+# largest weight is on $k = K$, the *longest* memory, and the effective memory is larger than at
+# $\tilde H = 0$. So Proposition 2's direction is reversed, and Proposition 1's proof (uniform
+# weights) does not show its statement. The toolkit's checks of the two propositions (**P1**,
+# **P2**) test the same on runs; their verdicts are listed with the counterexamples below.
 #
 # ## 4. The toolkit's counterexamples, replayed
 # Every counterexample in the claims report carries the exact run that produced it; replaying it
@@ -157,41 +173,58 @@ assert replayed >= 1
 
 # %% [markdown]
 # ## Exercises
+# Each exercise names the values to compute in the cell for your answer; the cell after it checks
+# them (`assert`) against values obtained another way.
 #
 # **Exercise 1.** Show that at $\tilde H = 0$ the effective memory is
-# $T_{\mathrm{eff}}(0) = \frac1K\sum_{k=1}^K 2^k = (2^{K+1} - 2)/K$, and that
-# $T_{\mathrm{eff}}(1) > T_{\mathrm{eff}}(0)$ for $K = 2..8$ (so high entropy means *longer*
-# memory). Check with the toolkit's `cascade_weights` and `effective_memory`.
+# $T_{\mathrm{eff}}(0) = \frac1K\sum_{k=1}^K 2^k$ and write it in closed form as
+# `t_eff_zero(K)` (no sum). The check compares it with the toolkit's `effective_memory` of
+# `cascade_weights(0, K)` for $K = 2..8$, and checks that
+# $T_{\mathrm{eff}}(1) > T_{\mathrm{eff}}(0)$ (so high entropy means *longer* memory).
 
-# %%
+# %% tags=["student"]
+# Your answer: the effective memory at normalised entropy 0, in closed form.
+def t_eff_zero(K):
+    ...
+
+# %% tags=["solution"]
+def t_eff_zero(K):  # noqa: F811  (replaces the stub)
+    return (2 ** (K + 1) - 2) / K    # a geometric sum: 2 + 4 + ... + 2^K = 2^(K+1) - 2
+
+
+print("T_eff(0) for K = 2..8:", [round(t_eff_zero(K), 4) for K in range(2, 9)])
+
+# %% tags=["check"]
 for K in range(2, 9):
     t0 = effective_memory(cascade_weights(0.0, K))
-    t1 = effective_memory(cascade_weights(1.0, K))
-    closed_form = (2 ** (K + 1) - 2) / K
-    print(f"K={K}: T_eff(0) = {t0:.6f} (closed form {closed_form:.6f}), T_eff(1) = {t1:.6f}")
-    assert np.isclose(t0, closed_form, rtol=1e-12)
-    assert t1 > t0
+    assert np.isclose(t_eff_zero(K), t0, rtol=1e-12), (K, t0)
+    assert effective_memory(cascade_weights(1.0, K)) > t0, K
 
 # %% [markdown]
 # **Exercise 2 (why the power reading's phase boundary is diagonal).** When every gradient is
 # along one coordinate, $\tilde H_t = 0$ and $\gamma_t = 2$, so $h(c\,\tilde m) = c^2 h(\tilde m)$.
-# Deduce that the run from $c\,x_0$ with step $\eta/c$ is exactly $c$ times the run from $x_0$ with
-# step $\eta$ (for $x^\star = 0$), whereas for the linear reading the step must stay $\eta$.
-# Check both with runs.
+# Deduce the step with which the run from $c\,x_0$ is exactly $c$ times the run from $x_0$ with
+# step $\eta$ (for $x^\star = 0$), for the power reading and for the linear one: write
+# `scaled_step(reading, eta, c)`. The check runs both.
 
-# %%
+# %% tags=["student"]
+# Your answer: the step size for the start c * x0 that makes the run c times the run from x0.
+def scaled_step(reading, eta, c):
+    ...
+
+# %% tags=["solution"]
+def scaled_step(reading, eta, c):  # noqa: F811  (replaces the stub)
+    # power: x' = c x gives h(c m) = c^2 h(m), so eta' c^2 = eta c, eta' = eta / c;
+    # linear: h(c m) = c h(m), so the same step
+    return eta / c if reading == "power" else eta
+
+# %% tags=["check"]
 problem = quadratic(4, eigenvalues=[1.0, 2.0, 3.0, 4.0], rotate=False, x_star=[0.0] * 4)
 x0 = np.array([0.7, 0.0, 0.0, 0.0])           # gradients stay along e_1: entropy 0
 c, eta, steps = 8.0, 0.3, 50
-path = minimize(EMC(K=3, lr=eta, reading="power"), problem, x0, steps,
-                record_iterates=True).iterates
-scaled = minimize(EMC(K=3, lr=eta / c, reading="power"), problem, c * x0, steps,
-                  record_iterates=True).iterates
-print(f"power: max |scaled run - c * run| = {np.abs(scaled - c * path).max():.2e}")
-assert np.allclose(scaled, c * path, rtol=1e-12, atol=1e-12)
-path = minimize(EMC(K=3, lr=eta, reading="linear"), problem, x0, steps,
-                record_iterates=True).iterates
-scaled = minimize(EMC(K=3, lr=eta, reading="linear"), problem, c * x0, steps,
-                  record_iterates=True).iterates
-print(f"linear: max |scaled run - c * run| = {np.abs(scaled - c * path).max():.2e}")
-assert np.allclose(scaled, c * path, rtol=1e-12, atol=1e-12)
+for reading in ("power", "linear"):
+    path = minimize(EMC(K=3, lr=eta, reading=reading), problem, x0, steps,
+                    record_iterates=True).iterates
+    scaled = minimize(EMC(K=3, lr=scaled_step(reading, eta, c), reading=reading), problem,
+                      c * x0, steps, record_iterates=True).iterates
+    assert np.allclose(scaled, c * path, rtol=1e-12, atol=1e-12), reading

@@ -23,6 +23,22 @@ buffers (cached per ``(runs, d, dtype)`` and thread on the optimizer object; the
 explicit), so a step reads and writes each buffer once from memory and a float32 state stays
 float32 throughout. The arithmetic is that of the formulas above, operation for operation.
 
+Memory of a step. ``update(..., inplace=True)`` writes the new buffers over the state's and
+allocates only the update (``d`` floats per run); between steps the optimizer keeps only its
+cache-sized work tiles. The default ``update`` is pure: it never writes an array the caller can
+still reach. It writes the new state into a fresh ``(K, *params.shape)`` array, except that it
+recycles the buffers of the state it was given one step earlier once nothing else refers to
+them any more (no state, no view: CPython's reference count says so), as in the common loop
+``updates, state = opt.update(g, state)``. A fresh array costs a page fault and the kernel's
+zeroing per page, about one extra write pass over the ``K d`` floats; recycling avoids it, at
+the price of keeping one superseded state (``K d`` floats) per optimizer and thread between
+steps, which does not raise the peak: every pure step holds two states while it runs. Even
+recycled, the pure step writes its buffers to other memory than it reads them from, so the CPU
+reads each destination cache line before writing it (write-allocate): about one more read of the
+``K d`` floats than the in-place step. The recycling is off where reference counts cannot tell
+(another interpreter, a free-threaded build without its GIL); the results are the same either
+way, bit for bit.
+
 Checked at the boundary, each error naming the parameter: ``K`` in ``[1, 53]`` (``[1, 24]`` for
 a float32 state) and ``tau`` with finite slopes :math:`\lambda_k/\tau` (the limits of
 :mod:`emc_theory.cascade`); a per-run ``lr`` with one entry per run; real (not complex)
@@ -32,6 +48,7 @@ checks at each step); a non-empty batch.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -114,10 +131,31 @@ class _Workspace:
         self.gains = 1 - self.betas
 
 
+def _references(box: list) -> int:
+    """``sys.getrefcount`` of the one object in ``box`` (the argument's own reference included)."""
+    return sys.getrefcount(box[0])
+
+
+_ALONE = _references([object()]) if hasattr(sys, "getrefcount") else None
+"""The count of :func:`_references` for an object that only its box refers to."""
+
+
+def _can_recycle() -> bool:
+    """Whether reference counts tell that nothing else refers to an array: CPython with its GIL
+    (not another interpreter, not a free-threaded build running without the GIL)."""
+    if _ALONE is None or sys.implementation.name != "cpython":
+        return False
+    gil = getattr(sys, "_is_gil_enabled", None)
+    return gil is None or gil()
+
+
 class _WorkspaceCache:
     """The last :class:`_Workspace` built, per thread; copies and pickles of an optimizer start
     empty (buffers carry no state between steps). ``on_new_dtype(dtype)`` is called before a
-    workspace of a dtype is built (the optimizer's per-dtype checks, off the per-step path)."""
+    workspace of a dtype is built (the optimizer's per-dtype checks, off the per-step path).
+
+    Also, per thread, the *spare*: the buffers of the state the last pure step was given
+    (:meth:`keep`), handed out again (:meth:`spare`) once nothing but this cache refers to them."""
 
     def __init__(self):
         self._local = threading.local()
@@ -130,6 +168,23 @@ class _WorkspaceCache:
                 on_new_dtype(dtype)
             ws = self._local.workspace = _Workspace(betas, rows, d, dtype)
         return ws
+
+    def keep(self, momenta: np.ndarray) -> None:
+        """Remember ``momenta`` (a superseded state's buffers) as the spare if it is a plain
+        array owning its contiguous, writeable data; else forget the spare."""
+        own = (type(momenta) is np.ndarray and momenta.base is None and momenta.flags.c_contiguous
+               and momenta.flags.writeable and momenta.flags.aligned and _can_recycle())
+        self._local.spare = [momenta] if own else None
+
+    def spare(self, shape: tuple, dtype: np.dtype):
+        """The spare if nothing else refers to it (no state, no view) and it has ``shape`` and
+        ``dtype``, else None; the cache forgets its spare either way."""
+        box = getattr(self._local, "spare", None)
+        self._local.spare = None
+        if box is None or _references(box) != _ALONE or not _can_recycle():
+            return None
+        found = box[0]
+        return found if found.shape == shape and found.dtype == dtype else None
 
     def __reduce__(self):
         return (type(self), ())
@@ -201,8 +256,9 @@ class EMC:
         return momenta
 
     def update(self, grads, state: EMCState, params=None, *, inplace: bool = False):
-        """Return ``(updates, new_state)``; with ``inplace`` the buffers of ``state`` are reused.
-        ``params`` is accepted for interface parity with the baselines and not used."""
+        """Return ``(updates, new_state)``; with ``inplace`` the buffers of ``state`` are reused,
+        without it the step is pure (the module docstring's "Memory of a step"). ``params`` is
+        accepted for interface parity with the baselines and not used."""
         updates, new_state, _ = self._step(grads, state, inplace, diagnostics=False)
         return updates, new_state
 
@@ -237,7 +293,14 @@ class EMC:
         gamma = entropy_power(ht)
         exponent = _reading_exponent(self.reading, gamma[:, None])
         src = momenta.reshape(self.K, rows, d)
-        dst = src if inplace else np.empty_like(src)
+        if inplace:
+            dst = src
+            new = src.reshape(momenta.shape)
+        else:   # a recycled spare (see the module docstring) or a fresh array
+            new = self._workspaces.spare(momenta.shape, dtype)
+            if new is None:
+                new = np.empty(momenta.shape, dtype)
+            dst = new.reshape(self.K, rows, d)
         updates = np.empty((rows, d), dtype)
         with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
             for rs, cs, _ in ws.tiles.slices:
@@ -250,10 +313,12 @@ class EMC:
                 if exponent is not None:
                     _signed_power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
                 u *= neg_eta[rs] if neg_eta.ndim else neg_eta
+        if not inplace:
+            self._workspaces.keep(momenta)
         diag = None
         if diagnostics:
             batch = shape[:-1]
             diag = EMCDiagnostics(h.astype(dtype).reshape(batch), ht.reshape(batch),
                                   alpha.reshape(batch + (self.K,)), gamma.reshape(batch),
                                   effective_memory(alpha).reshape(batch))
-        return updates.reshape(shape), EMCState(t, dst.reshape(momenta.shape)), diag
+        return updates.reshape(shape), EMCState(t, new), diag

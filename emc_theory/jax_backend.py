@@ -139,8 +139,9 @@ def tree_entropy(leaves, kind: str = "l2"):
     :func:`emc_theory.entropy.row_entropy` does: an exact power-of-two scale :math:`c` from
     :math:`s = \sum g_i^2` (after rescaling by the largest entry's power of two when :math:`s`
     over- or underflows), :math:`q = (c g)^2` or :math:`|c g|`, :math:`H = \log S - T/S` with
-    :math:`S = \sum q`, :math:`T = \sum q \log\max(q, \mathrm{tiny})`, clipped to
-    :math:`[0, \log d]`; ``g = 0`` gives :math:`\log d`, NaN/Inf give NaN."""
+    :math:`S = \sum q` (for ``l2`` taken as :math:`c^2 s`, equal up to the order of summation),
+    :math:`T = \sum q \log\max(q, \mathrm{tiny})`, clipped to :math:`[0, \log d]`; ``g = 0``
+    gives :math:`\log d`, NaN/Inf give NaN."""
     check_choice("entropy", kind, ENTROPY_KINDS)
     leaves = [jnp.asarray(leaf) for leaf in leaves]
     d = _dimension(leaves)
@@ -166,16 +167,20 @@ def tree_entropy(leaves, kind: str = "l2"):
 
     shift, s_used, zero, bad = lax.cond(safe, as_is, rescaled)
     one = jnp.ones((), dtype)
-    # ldexp(g, shift) * c as two products by powers of two, each exact (no scalar out of range)
-    first = jnp.ldexp(one, shift // 2)
-    second = jnp.ldexp(one, shift - shift // 2) * jnp.ldexp(one, -(jnp.frexp(s_used)[1] >> 1))
+    scale = jnp.ldexp(one, -(jnp.frexp(s_used)[1] >> 1))
+    # ldexp(g, shift) * scale as two products by powers of two, each exact (no scalar out of
+    # range); with l2 in the accumulation dtype, S = scale^2 s_used exactly (a power of two times
+    # the sum of squares already taken), so one pass over g gives T
+    first, second = jnp.ldexp(one, shift // 2), jnp.ldexp(one, shift - shift // 2) * scale
     S, T = [], []
     for g in leaves:
         q = g * first * second
         q = q * q if kind == "l2" else jnp.abs(q)
-        S.append(jnp.sum(q, dtype=acc))
+        if kind != "l2" or dtype != acc:
+            S.append(jnp.sum(q, dtype=acc))
         T.append(jnp.sum(jnp.log(jnp.maximum(q, info.tiny)) * q, dtype=acc))
-    total, qlogq = _tree_sum(S), _tree_sum(T)
+    total = _tree_sum(S) if S else scale * scale * s_used
+    qlogq = _tree_sum(T)
     h = jnp.log(total) - qlogq / total
     h = jnp.minimum(jnp.maximum(h, 0.0), log_d)
     h = jnp.where(zero, jnp.asarray(log_d, acc), h)
@@ -445,11 +450,10 @@ def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_
             tt = (t + 1).astype(jnp.float64)
             eta = eta0 * _decays(tt)[kind_index]
             neg_eta = -(eta.astype(dtype))
+            # a stopped run's iterate is frozen; its optimizer state is never read again, so it
+            # is left to run on (no pass over the K buffers to select it)
             direction, state = jax.vmap(tx.update)(g, c["state"])
             x = jnp.where(live[:, None], c["x"] + direction * neg_eta[:, None], c["x"])
-            state = jax.tree.map(
-                lambda new, old: jnp.where(live.reshape((B,) + (1,) * (new.ndim - 1)), new, old),
-                state, c["state"])
             f, g_new = _evaluate(problem_key, arrays, x)
             gap_new = f.astype(jnp.float64) - f_ref
             out = dict(t=t + 1, x=x, g=jnp.where(live[:, None], g_new, g),

@@ -83,26 +83,33 @@ def _history(name: str, values, shape=None) -> np.ndarray:
     return arr
 
 
-def _period(signals, start: int, max_period: int, rtol: float, B: int) -> np.ndarray:
-    """Smallest period p <= max_period of every signal over the tail (0: none)."""
-    period = np.zeros(B, dtype=int)
-    n_tail = signals[0].shape[0] - start
-    scale = []
-    for s in signals:
-        tail = np.abs(s[start:])
-        size = tail if tail.ndim == 2 else np.sqrt((tail**2).sum(axis=-1))
-        scale.append(np.nanmax(np.where(np.isfinite(size), size, np.nan), axis=0))
+def _size(values: np.ndarray) -> np.ndarray:
+    """|values| for scalar signals, the Euclidean norm over the last axis for vector ones."""
+    return np.abs(values) if values.ndim == 2 else np.sqrt((values**2).sum(axis=-1))
+
+
+def _period(signals, start: int, max_period: int, rtol: float, runs: np.ndarray) -> np.ndarray:
+    """Smallest period p <= max_period over the tail of every signal, for the runs ``runs``
+    (reached the budget: finite histories); 0 where none. A run is tested in full for p only if
+    its last period already repeats the one before (a cheap filter)."""
+    tails = [s[start:][:, runs] for s in signals]
+    scale = [_size(t).max(axis=0) for t in tails]
+    period = np.zeros(runs.size, dtype=int)
+    n_tail = tails[0].shape[0]
     for p in range(1, min(max_period, n_tail // 3) + 1):
+        todo = np.flatnonzero(period == 0)
+        for t, size in zip(tails, scale):
+            last = t[n_tail - 2 * p:, todo]
+            close = _size(last[p:] - last[:p]).max(axis=0) <= rtol * size[todo]
+            todo = todo[close & (size[todo] > 0)]
+        if not todo.size:
+            continue
         n = (n_tail // p) * p
-        ok = np.ones(B, dtype=bool)
-        for s, size in zip(signals, scale):
-            block = s[s.shape[0] - n:].reshape((n // p, p) + s.shape[1:])
-            spread = np.ptp(block, axis=0)                         # (p, B) or (p, B, d)
-            if spread.ndim == 3:
-                spread = np.sqrt((spread**2).sum(axis=-1))
-            with np.errstate(invalid="ignore"):
-                ok &= (spread.max(axis=0) <= rtol * size) & (size > 0)
-        period[(period == 0) & ok] = p
+        ok = np.ones(todo.size, dtype=bool)
+        for t, size in zip(tails, scale):
+            block = t[n_tail - n:, todo].reshape((n // p, p, todo.size) + t.shape[2:])
+            ok &= _size(np.ptp(block, axis=0)).max(axis=0) <= rtol * size[todo]
+        period[todo[ok]] = p
     return period
 
 
@@ -145,8 +152,7 @@ def classify_runs(grad_norm, status, *, f_gap=None, iterates=None, slope_tol: fl
     open_ = kind == ""
     period = np.zeros(B, dtype=int)
     if open_.any():
-        period[open_] = _period([s[:, open_] for s in signals], start, max_period, cycle_rtol,
-                                int(open_.sum()))
+        period[open_] = _period(signals, start, max_period, cycle_rtol, np.flatnonzero(open_))
     slope_g = loglog_slopes(gn, start, T)
     slope_f = loglog_slopes(gap, start, T) if gap is not None else np.full(B, np.nan)
     steepest = np.fmin(slope_g, slope_f)

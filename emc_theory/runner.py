@@ -9,7 +9,9 @@ Every run ends with a status:
 * ``"non-finite"``: the value or gradient overflowed to Inf/NaN at step ``t``;
 * ``"max_steps"``: none of the above within ``steps`` steps.
 
-``tol`` and ``gap_tol`` are one value or one per run. ``problem`` is any problem of
+``tol`` and ``gap_tol`` are one value or one per run; ``divergence_factor`` is one real
+:math:`D \ge 1` (below 1 a run whose start gap exceeds :math:`D/(1-D)` would count as diverged
+at step 0). ``problem`` is any problem of
 :mod:`emc_theory.problems`, or a :class:`~emc_theory.problems.StackedProblem` whose rows belong to
 different problems (per-row :math:`f^\star`). Runs that stop are frozen at once and dropped from
 the array program (optimizer state, per-run step sizes and schedules, tolerances and stacked
@@ -27,10 +29,43 @@ import numpy as np
 
 from .records import json_ready
 from .schedules import Schedule
-from .validation import as_floating, check_int, check_positive
+from .validation import as_floating, check_int, check_positive, check_real
 
 STATUSES = ("converged", "max_steps", "diverged", "non-finite")
 _RUNNING = ""
+HISTORY_BUDGET = 1 << 28
+"""Bytes of per-step history kept padded to the full ``steps`` (module docstring of
+:class:`Trajectory`): beyond it, rows after the last step reached (all NaN) are dropped."""
+
+
+class _Rows:
+    """A per-step record (row ``t`` of shape ``tail``), grown by doubling as the run advances
+    instead of preallocated for every step: ``steps = 10**8`` with early stopping allocates what
+    the run used."""
+
+    def __init__(self, tail: tuple, total: int):
+        self.total = total
+        self.data = np.full((min(total, 1024),) + tail, np.nan)
+        self.used = 0
+
+    def row(self, t: int) -> np.ndarray:
+        if t >= self.data.shape[0]:
+            grown = np.full((min(self.total, max(2 * self.data.shape[0], t + 1)),)
+                            + self.data.shape[1:], np.nan)
+            grown[:self.data.shape[0]] = self.data
+            self.data = grown
+        self.used = max(self.used, t + 1)
+        return self.data[t]
+
+    def result(self) -> np.ndarray:
+        """All ``total`` rows (NaN after the last step reached) if they fit in
+        :data:`HISTORY_BUDGET`, else only the rows up to the last step reached."""
+        rows = self.total if self.total * self.data[0].nbytes <= HISTORY_BUDGET else self.used
+        if rows <= self.data.shape[0]:
+            return self.data[:rows]
+        out = np.full((rows,) + self.data.shape[1:], np.nan)
+        out[:self.data.shape[0]] = self.data
+        return out
 
 
 @dataclass
@@ -39,6 +74,9 @@ class Trajectory:
 
     ``f_gap[t]`` and ``grad_norm[t]`` for ``t = 0..steps`` are NaN after a run stopped;
     ``stop_step`` is the step at which the status was decided (``steps`` for ``max_steps``).
+    The histories grow with the run; when ``steps + 1`` rows would exceed
+    :data:`HISTORY_BUDGET` bytes they end at the last step any run reached (the rows after it
+    would all be NaN), so a long budget with early stopping costs only the steps run.
     """
 
     status: np.ndarray
@@ -85,6 +123,22 @@ def _per_run(name: str, value, B: int) -> Optional[np.ndarray]:
     return np.array(np.broadcast_to(arr, (B,)))
 
 
+def _check_divergence_factor(value) -> float:
+    """``divergence_factor`` as a float in ``[1, inf)``, or an error naming it."""
+    try:
+        check_real("divergence_factor", value)
+    except OverflowError:   # an integer beyond the float range
+        raise ValueError(f"divergence_factor must be finite and >= 1, got {value!r}") from None
+    if np.ndim(value):
+        raise TypeError(f"divergence_factor must be one real number >= 1, got an array of shape "
+                        f"{np.shape(value)}")
+    factor = float(value)
+    if not (np.isfinite(factor) and factor >= 1):
+        raise ValueError(f"divergence_factor must be finite and >= 1 (allowed range [1, inf): "
+                         f"below 1 a run would count as diverged at step 0), got {value!r}")
+    return factor
+
+
 def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
              gap_tol: Optional[float] = None, divergence_factor: float = 1e6,
              history: bool = True, record_iterates: bool = False,
@@ -98,7 +152,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     optimizer's per-step diagnostics (EMC: entropy, weights, gamma, effective memory).
     """
     steps = check_int("steps", steps, 1)
-    check_positive("divergence_factor", divergence_factor)
+    divergence_factor = _check_divergence_factor(divergence_factor)
     x0 = as_floating(x0)
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape ({problem.d},) or (B, {problem.d}) for this "
@@ -120,9 +174,9 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     final_gap = np.full(B, np.nan)
     final_gn = np.full(B, np.nan)
     final_x = np.array(x)
-    gaps = np.full((steps + 1, B), np.nan) if history else None
-    gnorms = np.full((steps + 1, B), np.nan) if history else None
-    iterates = np.full((steps + 1, B, problem.d), np.nan) if record_iterates else None
+    gaps = _Rows((B,), steps + 1) if history else None
+    gnorms = _Rows((B,), steps + 1) if history else None
+    iterates = _Rows((B, problem.d), steps + 1) if record_iterates else None
     diag_rec = {}
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -136,10 +190,10 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
         for t in range(0, steps + 1):
             gn = np.sqrt(np.vecdot(g, g))
             if history:
-                gaps[t, idx[live]] = gap[live]
-                gnorms[t, idx[live]] = gn[live]
+                gaps.row(t)[idx[live]] = gap[live]
+                gnorms.row(t)[idx[live]] = gn[live]
             if record_iterates:
-                iterates[t, idx[live]] = x[live]
+                iterates.row(t)[idx[live]] = x[live]
             finite_gap = np.isfinite(gap)
             finite = finite_gap & np.isfinite(gn)
             overflow = finite != finite_gap   # NaN/Inf in g, or |g|^2 overflowed: look at g
@@ -179,8 +233,8 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
             if diagnostics:
                 updates, state, diag = optimizer.update_with_diagnostics(g, state, x, **inplace)
                 for name, value in diag._asdict().items():
-                    rec = diag_rec.setdefault(name, np.full((steps, B) + value.shape[1:], np.nan))
-                    rec[t, idx[live]] = value[live]
+                    rec = diag_rec.setdefault(name, _Rows((B,) + value.shape[1:], steps))
+                    rec.row(t)[idx[live]] = value[live]
             else:
                 updates, state = optimizer.update(g, state, x, **inplace)
             if n_dead:
@@ -197,8 +251,11 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     def shaped(a):
         return a[0] if single else a
 
-    def shaped_hist(a):
-        return None if a is None else (a[:, 0] if single else a)
+    def shaped_hist(rows):
+        if rows is None:
+            return None
+        a = rows.result()
+        return a[:, 0] if single else a
 
     return Trajectory(
         status=shaped(status), stop_step=shaped(stop_step),

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ from .problems import StackedProblem
 from .records import json_ready
 from .runner import minimize
 from .schedules import Schedule
-from .validation import check_choice, check_int, check_positive
+from .validation import check_choice, check_int, check_positive, check_real
 
 RUN_COLUMNS = ("run", "problem", "d", "optimizer")
 GRID_COLUMNS = ("schedule", "lr", "start", "start_scale", "seed")
@@ -200,7 +201,10 @@ def expand_optimizers(optimizers: Sequence[dict]) -> list:
     """``[{"name": "emc", "K": [3, 5], "reading": "power"}, ...]`` to a list of
     ``(name, hyper)`` configurations: list values are crossed, in the order given."""
     configs = []
-    for spec in optimizers:
+    for i, spec in enumerate(_items("optimizers", optimizers, "optimizer specs (dicts)")):
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"optimizers must be a list of optimizer specs (dicts such as "
+                            f"{{'name': 'emc', 'K': 3}}), got item {i}: {spec!r}")
         spec = dict(spec)
         name = check_choice("optimizer name", spec.pop("name", None), OPTIMIZERS)
         if "lr" in spec:
@@ -214,10 +218,42 @@ def expand_optimizers(optimizers: Sequence[dict]) -> list:
     return configs
 
 
+def _items(name: str, value, what: str) -> list:
+    """``value`` (a list, tuple, range or 1-d array) as a non-empty list; a string, bytes, a
+    mapping, a set or a scalar raises a TypeError naming ``name`` (an empty one a ValueError: a
+    grid with no ``what`` has no runs)."""
+    if (isinstance(value, (str, bytes, Mapping, set, frozenset))
+            or not isinstance(value, (Sequence, np.ndarray)) or np.ndim(value) != 1):
+        hint = (f": wrap a single one in a list, {name}=[{value!r}]"
+                if isinstance(value, (str, bytes, numbers.Number)) else "")
+        raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__} "
+                        f"{value!r}{hint}")
+    items = list(value)
+    if not items:
+        raise ValueError(f"{name} must be non-empty (a sweep over no {what} has no runs)")
+    return items
+
+
+def _is_problem(problem) -> bool:
+    return all(hasattr(problem, a) for a in ("d", "L", "f_star", "value_and_grad", "describe"))
+
+
 def _labelled(problems) -> list:
     if isinstance(problems, Mapping):
-        return list(problems.items())
-    problems = list(problems)
+        pairs = list(problems.items())
+        if not pairs:
+            raise ValueError("problems must be non-empty (a sweep over no problem has no runs)")
+    else:
+        pairs = list(enumerate(_items("problems", problems, "problems (or a {label: problem} "
+                                                             "dict)")))
+    for label, problem in pairs:
+        if not _is_problem(problem) or (isinstance(problems, Mapping)
+                                        and not isinstance(label, str)):
+            raise TypeError(f"problems must hold problems of emc_theory.problems (a list, or a "
+                            f"dict with string labels), got {label!r}: {problem!r}")
+    if isinstance(problems, Mapping):
+        return pairs
+    problems = [problem for _, problem in pairs]
     names = [p.name for p in problems]
     return [(name if names.count(name) == 1 else f"{name}#{i}", p)
             for i, (name, p) in enumerate(zip(names, problems))]
@@ -251,7 +287,8 @@ def _given_starts(start_points, label: str, problem) -> np.ndarray:
 
 def _lr_units(lr_unit, n: int) -> list:
     """One unit per step size (``lr_unit``: one unit, or a sequence of ``n``)."""
-    units = [lr_unit] * n if isinstance(lr_unit, str) else list(lr_unit)
+    units = [lr_unit] * n if isinstance(lr_unit, str) else _items(
+        "lr_unit", lr_unit, f"units (one of {LR_UNITS}, or one per step size)")
     if len(units) != n:
         raise ValueError(f"lr_unit must be one of {LR_UNITS} or one such unit per step size "
                          f"({n}), got {len(units)} units")
@@ -267,13 +304,18 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
          chunk_runs: Optional[int] = None, history: bool = False, diagnostics: bool = False,
          dtype: str = "float64"):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
+    if np.size(lrs) == 0 and not isinstance(lrs, (str, bytes)):
+        raise ValueError("lrs must be non-empty (a sweep over no step size has no runs)")
     lrs = np.asarray(check_positive("lrs", lrs), dtype=float).ravel()
     units = _lr_units(lr_unit, lrs.size)
     if tol_relative and tol is None:
         raise ValueError("tol_relative=True scales tol by max(1, ||grad f(x0)||): give tol")
     check_choice("dtype", dtype, DTYPES)
-    seeds = [check_int("seed", s, 0) for s in seeds]
-    scales = np.asarray(start_scales, dtype=float).ravel()
+    seeds = [check_int("seed", s, 0) for s in _items("seeds", seeds, "seeds (ints >= 0)")]
+    schedules = _items("schedules", schedules, "schedule kinds")
+    if not isinstance(start_scales, numbers.Real):
+        _items("start_scales", start_scales, "start scales (reals >= 0)")
+    scales = check_real("start_scales", start_scales).ravel()
     if scales.size == 0 or not np.all(np.isfinite(scales) & (scales >= 0)):
         raise ValueError(f"start_scales must be finite and >= 0 (allowed range [0, inf)), got "
                          f"{start_scales!r}")

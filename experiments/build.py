@@ -107,12 +107,29 @@ def build_pdf(paper_dir: Path) -> int:
     return 0
 
 
+def record_problems(results_dir, quick: bool) -> list:
+    """Why ``results_dir/claims.json`` is unfit for a paper (empty if fit, or if it is missing:
+    the build then runs every check): claims missing, claims from a quick run in a full build,
+    several seeds (:func:`claims.support.store.record_status`), or not a record at all."""
+    from claims.support.store import RecordError, load_record, record_status
+
+    try:
+        doc = load_record(results_dir)
+    except RecordError as err:
+        return [str(err)]
+    return [] if doc is None else record_status(doc).problems(quick_ok=quick)
+
+
 def build_paper(quick: bool = False, pdf: bool = True, *, paper_dir="paper", results_dir=None,
-                seed: int = 0, rerun: bool = True, progress: bool = True) -> int:
+                seed: int = 0, rerun: bool = True, progress: bool = True,
+                allow_partial: bool = False) -> int:
     """Regenerate ``paper_dir/generated`` from fresh records and build ``paper_dir/build/main.pdf``.
 
-    ``results_dir`` defaults to ``$EMC_RESULTS_DIR`` or ``results``. Returns 0 on success, 2 if
-    ``paper_dir/main.tex`` is missing, 3 if TeX is missing, 1 if LaTeX fails.
+    ``results_dir`` defaults to ``$EMC_RESULTS_DIR`` or ``results``. A claims record that is
+    partial (claims missing, or quick claims in a full build: :func:`record_problems`) is
+    refused before any work unless ``allow_partial``. Returns 0 on success, 2 if
+    ``paper_dir/main.tex`` is missing or the record is refused, 3 if TeX is missing, 1 if LaTeX
+    fails.
     """
     paper_dir = Path(paper_dir)
     if not (paper_dir / "main.tex").exists():
@@ -120,6 +137,13 @@ def build_paper(quick: bool = False, pdf: bool = True, *, paper_dir="paper", res
               file=sys.stderr)
         return 2
     paths = resolve_paths(results_dir, paper_dir / "generated")
+    problems = [] if allow_partial else record_problems(paths.results, quick)
+    if problems:
+        print(f"refusing to build the paper from {paths.results / 'claims.json'}: "
+              + "; ".join(problems) + ". Run `emc-theory check`" + (" --quick" if quick else "")
+              + " to complete it, or pass --allow-partial to build from it as it is.",
+              file=sys.stderr)
+        return 2
     with ProcessPoolExecutor(max_workers=1) as pool:
         bar = tqdm(stages(paths, quick, seed, rerun, pool), desc="paper", unit="stage",
                    total=len(RUNS) + 2 + len(ARTIFACTS), disable=not progress, file=sys.stderr)

@@ -26,7 +26,12 @@ import matplotlib.pyplot as plt  # noqa: E402  (after selecting the Agg backend)
 import numpy as np  # noqa: E402
 
 from emc_theory import records  # noqa: E402
-from emc_theory.render import booktabs_table, keyed_latex_macros, latex_macros  # noqa: E402
+from emc_theory.render import (  # noqa: E402
+    booktabs_tabular,
+    keyed_latex_macros,
+    latex_macros,
+    table_float,
+)
 
 RECORD_SCHEMA = 1
 TEXT_WIDTH_IN = 6.3
@@ -34,16 +39,32 @@ TEXT_WIDTH_IN = 6.3
 width and included at ``\\linewidth``, so their fonts print at the size set here."""
 
 STYLE = {
-    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
-    "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2,
+    "font.size": 8.5, "axes.titlesize": 8.5, "axes.labelsize": 8.5, "legend.fontsize": 7.5,
+    "xtick.labelsize": 8, "ytick.labelsize": 8, "lines.linewidth": 1.2,
+    "xtick.major.size": 3.5, "ytick.major.size": 3.5, "xtick.major.width": 0.8,
+    "ytick.major.width": 0.8,
     "axes.grid": True, "grid.alpha": 0.3, "grid.linewidth": 0.5,
     "savefig.dpi": 200, "pdf.fonttype": 42,
 }
 plt.rcParams.update(STYLE)
 
-READING_COLORS = {"power": "#d62728", "root": "#ff7f0e", "linear": "#8c564b"}
-BASELINE_COLORS = {"gd": "#1f77b4", "heavy_ball": "#17becf", "nesterov": "#2ca02c",
-                   "adam": "#9467bd", "lion": "#7f7f7f"}
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+             "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+             "vermillion": "#D55E00", "reddish_purple": "#CC79A7"}
+"""The Okabe-Ito palette (Okabe & Ito 2008): eight colours told apart under the common forms of
+colour blindness. Every figure draws its categorical colours from it, and every line also has
+its own line style or marker, so no distinction rests on colour alone."""
+READING_COLORS = {"power": OKABE_ITO["vermillion"], "root": OKABE_ITO["orange"],
+                  "linear": OKABE_ITO["black"]}
+BASELINE_COLORS = {"gd": OKABE_ITO["blue"], "heavy_ball": OKABE_ITO["sky_blue"],
+                   "nesterov": OKABE_ITO["bluish_green"], "adam": OKABE_ITO["reddish_purple"],
+                   "lion": "#777777"}
+LINE_STYLES = {"power": "-", "root": (0, (5, 1.5)), "linear": (0, (1, 1)),
+               "gd": (0, (6, 2, 1, 2)), "heavy_ball": (0, (3, 1, 1, 1, 1, 1)),
+               "nesterov": (0, (8, 2)), "adam": (0, (2, 2)), "lion": (0, (4, 1, 1, 1))}
+"""A distinct dash pattern per method (EMC readings and baselines), beside its colour."""
+MARKERS = {"power": "o", "root": "s", "linear": "^", "gd": "v", "heavy_ball": "D",
+           "nesterov": "P", "adam": "X", "lion": "*"}
 METHOD_LABELS = {"gd": "GD", "heavy_ball": "heavy ball", "nesterov": "Nesterov", "adam": "Adam",
                  "lion": "Lion"}
 
@@ -119,8 +140,7 @@ def load_or_run(module, quick: bool, seed: int, paths: Paths, rerun: bool = Fals
     record = {"schema": RECORD_SCHEMA, "name": module.NAME, "parameters": parameters,
               "data": module.run(parameters)}
     text = dumps(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    write_text(path, text)
     return json.loads(text)
 
 
@@ -157,12 +177,15 @@ def save_figure(fig, paths: Paths, stem: str) -> list:
 
 
 def method_style(spec: dict) -> dict:
-    """Label, colour and line style of a method record (EMC readings solid, baselines dashed)."""
+    """Label, colour (Okabe-Ito) and dash pattern of a method record: each EMC reading and each
+    baseline has its own colour and its own line style, EMC's drawn thicker."""
     if spec["name"] == "emc":
-        return {"label": f"EMC ({spec['reading']})", "color": READING_COLORS[spec["reading"]],
-                "linestyle": "-"}
-    return {"label": METHOD_LABELS[spec["name"]], "color": BASELINE_COLORS[spec["name"]],
-            "linestyle": "--"}
+        reading = spec["reading"]
+        return {"label": f"EMC ({reading})", "color": READING_COLORS[reading],
+                "linestyle": LINE_STYLES[reading], "linewidth": 1.5}
+    name = spec["name"]
+    return {"label": METHOD_LABELS[name], "color": BASELINE_COLORS[name],
+            "linestyle": LINE_STYLES[name], "linewidth": 1.1}
 
 
 # ----------------------------------------------------------------------------- LaTeX
@@ -186,9 +209,10 @@ def sci(x, digits: int = 3) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    """Write ``text`` to ``path`` atomically (:func:`emc_theory.records.write_text`: a temporary
+    file in the same directory, fsync, ``os.replace``), creating the directory: a reader or an
+    interrupted run never leaves an empty or truncated record or table."""
+    return records.write_text(path, text)
 
 
 def write_figure_tex(paths: Paths, stem: str, caption: str, label: str) -> Path:
@@ -199,17 +223,33 @@ def write_figure_tex(paths: Paths, stem: str, caption: str, label: str) -> Path:
     return write_text(paths.generated / f"{stem}.tex", "\n".join(lines) + "\n")
 
 
+TABULAR_SUFFIX = "_tabular"
+"""``<stem>_tabular.tex``: the tabular of table ``<stem>.tex`` alone, for ``\\input`` elsewhere."""
+
+
 def write_table_tex(paths: Paths, stem: str, colspec: str, header: list, rows: list,
-                    caption: str, label: str, size: str = r"\small", header_rule: str = "") -> Path:
-    r"""``stem.tex``: a booktabs table (:func:`emc_theory.render.booktabs_table`, caption on
-    top); cells are LaTeX already (escape text with :func:`emc_theory.render.tex_escape`).
+                    caption: str, label: str, size: str = r"\small", header_rule: str = "",
+                    width: str | None = None, tabular_size: str = "") -> list:
+    r"""A table in two files: ``stem.tex``, the float (booktabs, caption on top, label; the
+    caption may refer to this paper), and ``stem_tabular.tex``, its tabular alone for
+    ``\input`` into another document (no caption, no reference to this paper's labels; it fits
+    ``\linewidth`` under default article margins, at the host's font size or, for a table of
+    many numeric columns, at ``tabular_size`` set inside a group). Cells are LaTeX already
+    (escape text with :func:`emc_theory.render.tex_escape`). ``width`` (e.g. ``\linewidth``)
+    makes it a ``tabularx`` of that width whose ``X`` columns take the rest.
 
     ``header`` is one row of cells, or a list of rows separated by ``header_rule`` (e.g.
-    ``\cmidrule`` lines under grouped columns)."""
-    table = booktabs_table(colspec, header, rows, caption=caption, label=label, size=size,
-                           header_rule=header_rule,
-                           comment=f"generated by experiments.{stem}; do not edit")
-    return write_text(paths.generated / f"{stem}.tex", table + "\n")
+    ``\cmidrule`` lines under grouped columns). Returns both paths."""
+    tabular = booktabs_tabular(colspec, header, rows, width=width, header_rule=header_rule)
+    table = table_float(tabular, caption=caption, label=label, size=size,
+                        comment=f"generated by experiments.{stem}; do not edit")
+    needs = "booktabs, array" + (", tabularx" if width else "")
+    if tabular_size:
+        tabular = "{" + tabular_size + "\n" + tabular + "}"
+    return [write_text(paths.generated / f"{stem}.tex", table + "\n"),
+            write_text(paths.generated / f"{stem}{TABULAR_SUFFIX}.tex",
+                       f"% generated by experiments.{stem}; do not edit. Needs {needs}.\n"
+                       + tabular + "\n")]
 
 
 def write_macros(paths: Paths, stem: str, macros: dict, source: str) -> Path:

@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 from . import run_phase
 from .benchmark_report import problem_label
 from .common import (
+    OKABE_ITO,
     TEXT_WIDTH_IN,
     artifact_main,
     as_array,
@@ -21,7 +22,10 @@ from .common import (
 )
 
 STEM = "fig_phase"
-OUTCOME_COLORS = {"converged": "#4daf4a", "stalled": "#ffd92f", "diverged": "#e41a1c"}
+OUTCOME_COLORS = {"converged": OKABE_ITO["blue"], "stalled": OKABE_ITO["yellow"],
+                  "diverged": OKABE_ITO["vermillion"]}
+"""Okabe-Ito blue / yellow / vermillion: told apart under every common colour-vision deficiency
+and in grey scale (dark / light / middle)."""
 
 
 def cell_edges(centres: np.ndarray) -> np.ndarray:
@@ -60,7 +64,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     fig, axes = plt.subplots(1, len(readings), figsize=(TEXT_WIDTH_IN, 2.6), sharey=True,
                              layout="constrained")
     thresholds = data["linear_threshold_lr"]
-    for ax, reading in zip(axes, readings):
+    for ax, reading in zip(axes, readings, strict=True):
         outcome = run_phase.outcome_grid(data, reading)
         ax.pcolormesh(cell_edges(lrs), cell_edges(scales), outcome, cmap=cmap, vmin=-0.5,
                       vmax=len(run_phase.OUTCOMES) - 0.5, rasterized=True)

@@ -6,13 +6,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import run_stability
-from .common import TEXT_WIDTH_IN, artifact_main, load_or_run, save_figure, sci, write_figure_tex
+from .common import (
+    OKABE_ITO,
+    TEXT_WIDTH_IN,
+    artifact_main,
+    load_or_run,
+    save_figure,
+    sci,
+    write_figure_tex,
+)
 
 STEM = "fig_stability"
 SETTING_STYLE = {
-    "uniform": {"color": "#1f77b4", "marker": "o",
+    "uniform": {"color": OKABE_ITO["blue"], "marker": "o", "linestyle": "-",
                 "label": r"$\tilde H = 0$: $\alpha_k = 1/K$"},
-    "top_entropy": {"color": "#d62728", "marker": "s",
+    "top_entropy": {"color": OKABE_ITO["vermillion"], "marker": "s", "linestyle": "--",
                     "label": r"$\tilde H = 1$: $\alpha_k \propto e^{k/K}$"},
 }
 
@@ -51,7 +59,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     for name, s in settings_series(record):
         style = SETTING_STYLE[name]
         ax.plot(s["K"], s["theory"], color=style["color"], linewidth=1.2,
-                label=style["label"] + " (theory)")
+                linestyle=style["linestyle"], label=style["label"] + " (theory)")
         ax.errorbar(s["K"], s["simulated"], yerr=s["half_width"], linestyle="none",
                     marker=style["marker"], markerfacecolor="none", markersize=6, capsize=2,
                     color=style["color"], label=style["label"] + " (simulated)")

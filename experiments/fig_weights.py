@@ -30,9 +30,10 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     top_axes = top_fig.subplots(1, len(Ks), sharey=True)
     ax_mem, ax_key = bottom_fig.subplots(1, 2, width_ratios=[3, 2])
     cmap = plt.get_cmap("viridis")
-    color = {k: cmap((k - 1) / (max(Ks) - 1)) for k in range(1, max(Ks) + 1)}
+    # viridis (sequential, colour-blind safe) without its lightest yellow, legible on white
+    color = {k: cmap(0.85 * (k - 1) / (max(Ks) - 1)) for k in range(1, max(Ks) + 1)}
     top = max(max(map(max, data["per_K"][str(K)]["weights"])) for K in Ks)
-    for col, (K, ax) in enumerate(zip(Ks, top_axes)):
+    for col, (K, ax) in enumerate(zip(Ks, top_axes, strict=True)):
         for k, w in enumerate(as_array(data["per_K"][str(K)]["weights"]), start=1):
             ax.plot(ht, w, color=color[k])
         ax.set_title(f"$K={K}$")

@@ -87,7 +87,8 @@ def outcome_grid(data: dict, reading: str) -> np.ndarray:
     runs = data["runs"]
     grid = np.full((len(data["scales"]), len(data["lrs"])), -1)
     lr_index = {lr: j for j, lr in enumerate(data["lrs"])}
-    for r, lr, start, outcome in zip(runs["reading"], runs["lr"], runs["start"], runs["outcome"]):
+    for r, lr, start, outcome in zip(runs["reading"], runs["lr"], runs["start"], runs["outcome"],
+                                     strict=True):
         if r == reading:
             grid[start, lr_index[lr]] = OUTCOMES.index(outcome)
     if np.any(grid < 0):

@@ -92,7 +92,7 @@ def run(p: dict) -> dict:
             grids = np.array([np.linspace(*s["bracket"], p["refine_points"])
                               for s in per_setting.values()])
             stable = stable_runs(K, grids, p)
-            for s, grid, row in zip(per_setting.values(), grids, stable):
+            for s, grid, row in zip(per_setting.values(), grids, stable, strict=True):
                 s["bracket"] = list(bracket(grid, row)[0])
         for s in per_setting.values():
             low, high = s["bracket"]

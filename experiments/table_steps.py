@@ -30,12 +30,33 @@ def macro_suffix(method_key: str) -> str:
 
 
 def cell(method: dict, steps: int) -> str:
-    """``median steps`` (or ``$>T$``) and the tuned step size as a power of ten (the grid is
-    log-spaced); a dagger marks a grid edge."""
+    """``median steps`` (or ``$>T$``)."""
     reached = method["median_steps_to_target"] <= steps
-    count = f"{method['median_steps_to_target']:.0f}" if reached else f"$>{steps}$"
+    return f"{method['median_steps_to_target']:.0f}" if reached else f"$>{steps}$"
+
+
+def step_cell(method: dict) -> str:
+    """The tuned step size as a power of ten (the grid is log-spaced), in parentheses; a dagger
+    marks a grid edge."""
     edge = r"{}^\dagger" if method["lr_at_grid_edge"] else ""
-    return rf"{count} ($10^{{{round(float(np.log10(method['lr'])), 2):g}}}{edge}$)"
+    return rf"($10^{{{round(float(np.log10(method['lr'])), 2):g}}}{edge}$)"
+
+
+def stacked(label: str) -> str:
+    """A column label on two lines (split at its last space) so that narrow numeric columns
+    keep the table within the line."""
+    head, _, tail = label.rpartition(" ")
+    return (rf"\begin{{tabular}}[b]{{@{{}}r@{{}}}}{head}\\{tail}\end{{tabular}}" if head
+            else label)
+
+
+def ended_below_target(problem: dict, method: dict, target_rel_gap: float) -> bool:
+    """Whether the method's gap at the end of the budget is below the target, in the median over
+    the start points (a run may reach the target and rise above it again: a cycle, a stall at
+    rounding level)."""
+    ratios = [float("inf") if final is None else final / initial if initial > 0 else 0.0
+              for final, initial in zip(method["final_gap"], problem["initial_gap"], strict=True)]
+    return bool(np.median(ratios) <= target_rel_gap)
 
 
 def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list:
@@ -46,13 +67,16 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     method_keys = [key for key, _ in columns[0][1]]
     labels = {key: method_style(m["optimizer"])["label"] for key, m in columns[0][1]}
     rows = []
-    for key in method_keys:
-        rows.append([tex_escape(labels[key])]
+    for i, key in enumerate(method_keys):
+        rows.append([(r"\addlinespace " if i else "") + tex_escape(labels[key])]
                     + [cell(dict(methods)[key], steps) for _, methods in columns])
-    header = ["Method"] + [tex_escape(PROBLEM_LABELS[prob["describe"]["name"]])
+        rows.append([""] + [step_cell(dict(methods)[key]) for _, methods in columns])
+    header = ["Method"] + [stacked(tex_escape(PROBLEM_LABELS[prob["describe"]["name"]]))
                            for prob, _ in columns]
     reached = {key: sum(dict(methods)[key]["median_steps_to_target"] <= steps
                         for _, methods in columns) for key in method_keys}
+    ended = {key: sum(ended_below_target(prob, dict(methods)[key], p["target_rel_gap"])
+                      for prob, methods in columns) for key in method_keys}
     fastest = []
     for prob, methods in columns:
         best = min(m["median_steps_to_target"] for _, m in methods)
@@ -70,15 +94,18 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     }
     for key in method_keys:
         macros["BenchReached" + macro_suffix(key)] = count_word(reached[key])
+        macros["BenchEnded" + macro_suffix(key)] = count_word(ended[key])
     caption = (
         rf"Median number of steps (over the start points) to reach $f - f^\star \le "
-        rf"{sci(p['target_rel_gap'])}\,(f(x_0) - f^\star)$ within $T = {steps}$ steps and, in "
-        rf"parentheses, the tuned constant step $\eta$; $>{steps}$: not reached; $^\dagger$: "
+        rf"{sci(p['target_rel_gap'])}\,(f(x_0) - f^\star)$ within $T = {steps}$ steps and, "
+        rf"below it in parentheses, the tuned constant step $\eta$; $>{steps}$: not reached; "
+        r"$^\dagger$: "
         r"the tuned $\eta$ is at an end of the grid. Methods: "
         + method_hyperparameters_tex(p["methods"]) + ". " + protocol_tex(p)
         + " Problems as in Figure~\\ref{fig:convergence}.")
-    written = [write_table_tex(paths, STEM, "@{}l" + "r" * len(columns) + "@{}", header, rows,
-                               caption, "tab:steps", size=r"\scriptsize")]
+    written = write_table_tex(paths, STEM, "@{}l" + "r" * len(columns) + "@{}", header, rows,
+                              caption, "tab:steps", size=r"\scriptsize",
+                              tabular_size=r"\footnotesize")
     written.append(write_macros(paths, f"numbers_{STEM}", macros, STEM))
     return written
 

@@ -17,6 +17,7 @@ NAMES = ("effective_memory", "entropy_bounds", "gamma_range", "linear_stability"
          "reading_regularity", "softmax_limits")
 NAMES += ("entropy_gap", "lion_information", "momentum_path")  # companion claims EG1, LN1, DL1
 NAMES += ("cascade_sum",)  # claim T1
+NAMES += ("entropy_gap_tight",)  # repair EG1.r1
 DEFAULT_JSON = Path("results/derivations.json")
 DEFAULT_TEX = Path("paper/generated/derivations.tex")
 

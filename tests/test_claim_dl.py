@@ -243,6 +243,17 @@ DL1_HOLDS = dl1.Facts(ode_distance_exponent=1.0, ode_distance_decreasing=True,
                       smallest_beta_with_small_ratio=0.9, symbolic_limit_is_ode=True)
 
 
+def _assert_unseen_proof(verdict):
+    """The proof is not in the source: a false statement's proof is a gap not located; otherwise
+    it is not assessed."""
+    if verdict.statement == "fails":
+        assert verdict.proof == "gap"
+        assert verdict.proof_reason.startswith("gap, not located: the proof is not in the source")
+    else:
+        assert verdict.proof == "none"
+        assert verdict.proof_reason.startswith("not assessed: the proof is not in the source")
+
+
 def dl1_facts(**change):
     return Gathered(facts=dataclasses.replace(DL1_HOLDS, **change))
 
@@ -261,9 +272,11 @@ def dl1_facts(**change):
 ])
 def test_dl1_rule(gathered, statement):
     verdict = dl1.decide(gathered)
-    assert verdict.statement == statement and verdict.proof == "none"
+    assert verdict.statement == statement
+    _assert_unseen_proof(verdict)
     if statement == "conditional":
         assert "0.98" in verdict.conditions[0]
+        assert "beta -> 1" in verdict.proof_reason  # what is known about any proof
 
 
 DL2_HOLDS = dl2.Facts(
@@ -289,7 +302,8 @@ def dl2_facts(**change):
 ])
 def test_dl2_rule(gathered, statement):
     verdict = dl2.decide(gathered)
-    assert verdict.statement == statement and verdict.proof == "none"
+    assert verdict.statement == statement
+    _assert_unseen_proof(verdict)
     if statement == "conditional":
         assert ("l1 grows" if gathered.facts.spearman_l1 >= 0.9 else "error grows") in (
             verdict.conditions[0])

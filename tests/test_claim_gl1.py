@@ -178,7 +178,10 @@ def facts(**change):
 ])
 def test_rule(gathered, statement):
     verdict = gl1.decide(gathered)
-    assert verdict.statement == statement and verdict.proof == "none"
+    # the proof is not in the source: a false statement means a flawed proof, else not assessed
+    assert verdict.statement == statement
+    assert verdict.proof == ("gap" if statement == "fails" else "none")
+    assert "not in the source" in verdict.proof_reason
 
 
 def test_rule_conditions_name_the_generic_crossover():

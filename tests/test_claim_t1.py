@@ -1,29 +1,45 @@
-"""T1 (Theorem 1, convergence): the rule on constructed evidence, the array program against the
-core runner, the run classes and cell counts on constructed runs, the proof-step numbers against
-closed forms, the spectral check against the heavy-ball threshold, and a quick gather whose
-counterexamples replay from JSON."""
+"""T1 (Theorem 1, convergence): the rule on typed facts (every verdict it can give), the
+calibration of runs against gradient descent and the cell categories on constructed runs, the
+grid's rows against the core runner, the proof-step numbers against closed forms, the spectral
+check against the heavy-ball threshold, and a quick gather whose counterexamples replay from
+JSON. The controls (gradient descent at 1/L and 2.5/L through the same gather and rule) run in
+tests/test_controls.py."""
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from claims import t1
-from claims.support.base import CheckConfig, Findings
+from claims.support import t1_grid
+from claims.support.base import CheckConfig, Gathered
 from emc_theory import EMC, minimize
+from emc_theory.optimizers import OPTIMIZERS
 from emc_theory.problems import huber, quadratic
 from emc_theory.replay import replay
+from emc_theory.schedules import Schedule
+from proofs import cascade_sum, linear_stability
 
 # ----------------------------------------------------------------------------- the rule
 
-HOLDS = {"cells_failed_unrescued": 0, "cells_failed_rescued": 0, "cells_pending": 0,
-         "search_failures_unrescued": 0, "search_failures_rescued": 0,
-         "uniform_schedule_all_problems": True, "h_linear": True}
-PROOF_SOUND = {"weights_sum_below_one": False, "stale_share_min": 0.0, "weight_sum_max": 1.0}
-PROOF_ACTUAL = {"weights_sum_below_one": True, "stale_share_min": 0.498, "weight_sum_max": 0.996}
+HOLDS = t1.ReadingFacts(
+    cells=10, cells_converged=6, cells_pending=4, cells_keeping_pace=3, cells_lagging=0,
+    cells_uninformative=1, cells_failed_unrescued=0, cells_failed_rescued=0,
+    uniform_schedule_all_problems=True, uniform_groups=2, groups=2, search_failures_unrescued=0,
+    search_failures_rescued=0, constant_cells_converged=5, converged_by_problem={"a": 6},
+    pending_by_problem={"a": 4}, lagging_by_problem={"a": 0}, uninformative_by_problem={"a": 1},
+    runs_by_schedule={}, runs_against_control={}, smallest_failing_scale={},
+    diminishing_steps_failing_only_from_far=[], constant_step_plateau={}, frozen_weights=None,
+    h_linear=True)
+PROOF_SOUND = t1.Facts(weight_sum_max=1.0, weights_sum_below_one=False, stale_share_min=0.0,
+                       spectral_agrees=True, stability_threshold_uniform={"1": 6.0},
+                       pep_ratio_max=1.0, pep_emc_decreasing=True, pep_emc_finite=True)
+PROOF_ACTUAL = dataclasses.replace(PROOF_SOUND, weight_sum_max=0.996, weights_sum_below_one=True,
+                                   stale_share_min=0.498)
 
 
-def _findings(per_reading, facts=PROOF_ACTUAL):
-    return Findings(facts=dict(facts), per_reading={r: dict(f) for r, f in per_reading.items()})
+def _gathered(per_reading, facts=PROOF_ACTUAL):
+    return Gathered(facts, per_reading=dict(per_reading))
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -33,25 +49,33 @@ def _findings(per_reading, facts=PROOF_ACTUAL):
     ({"cells_failed_rescued": 3}, "conditional"),
     ({"search_failures_rescued": 1}, "conditional"),
     ({"uniform_schedule_all_problems": False}, "conditional"),
-    ({"cells_pending": 5}, "undecided"),
-    ({"cells_pending": None}, "undecided"),
-    # wrong-side inputs: a failure is not hidden by pending cells or by rescued ones
-    ({"cells_pending": 5, "cells_failed_unrescued": 1}, "fails"),
+    ({"cells_lagging": 2, "lagging_by_problem": {"a": 2}}, "undecided"),
+    ({"cells_uninformative": 10}, "undecided"),
+    ({"cells_lagging": None}, "undecided"),
+    # uninformative cells beside informative ones count for nothing
+    ({"cells_uninformative": 9}, "holds"),
+    # wrong-side inputs: a failure is not hidden by lagging cells or by rescued ones
+    ({"cells_lagging": 5, "cells_failed_unrescued": 1}, "fails"),
     ({"cells_failed_rescued": 1, "search_failures_unrescued": 1}, "fails"),
-    # a rescued failure is a condition even when other cells are still pending
-    ({"cells_pending": 5, "search_failures_rescued": 1}, "conditional"),
+    # a rescued failure is a condition even when other cells lag
+    ({"cells_lagging": 5, "search_failures_rescued": 1}, "conditional"),
 ])
 def test_reading_rule(change, expected):
-    verdict, reason, conditions = t1.decide_reading({**HOLDS, **change})
+    verdict, reason, conditions = t1.decide_reading(dataclasses.replace(HOLDS, **change))
     assert verdict == expected and reason
     if expected == "conditional":
-        assert conditions and ("start point" in conditions[0])
+        assert conditions and "start point" in conditions[0]
+    if expected == "undecided" and change.get("cells_lagging"):
+        assert "control" in reason
 
 
-def test_rule_needs_every_fact():
-    facts = dict(HOLDS)
-    del facts["cells_pending"]
-    assert t1.decide_reading(facts)[0] == "undecided"
+def test_facts_are_typed():
+    with pytest.raises(TypeError):
+        dataclasses.replace(HOLDS, cells_pendng=1)
+    assert {f.name for f in dataclasses.fields(t1.ReadingFacts)} >= {
+        "cells", "cells_converged", "cells_pending", "cells_failed_unrescued",
+        "cells_failed_rescued", "uniform_schedule_all_problems", "search_failures_unrescued",
+        "h_linear", "frozen_weights", "constant_step_plateau", "runs_by_schedule"}
 
 
 @pytest.mark.parametrize("readings, expected", [
@@ -61,15 +85,15 @@ def test_rule_needs_every_fact():
     ({"power": {"cells_failed_unrescued": 1}, "root": {}, "linear": {}}, "conditional"),
     ({"power": {"search_failures_rescued": 1}, "root": {}, "linear": {}}, "conditional"),
     # combine_readings: an undecided reading beside a conditional one leaves the whole undecided
-    ({"power": {"search_failures_rescued": 1}, "root": {"cells_pending": 3},
+    ({"power": {"search_failures_rescued": 1}, "root": {"cells_lagging": 3},
       "linear": {}}, "undecided"),
-    ({"power": {"cells_pending": 1}, "root": {}, "linear": {}}, "undecided"),
+    ({"power": {"cells_lagging": 1}, "root": {}, "linear": {}}, "undecided"),
 ])
 def test_overall_statement(readings, expected):
-    per_reading = {r: {**HOLDS, "h_linear": r == "linear", **c} for r, c in readings.items()}
-    v = t1.decide(_findings(per_reading))
-    assert v.statement == expected
-    assert set(v.per_reading) == set(readings)
+    per_reading = {r: dataclasses.replace(HOLDS, h_linear=r == "linear", **c)
+                   for r, c in readings.items()}
+    v = t1.decide(_gathered(per_reading))
+    assert v.statement == expected and set(v.per_reading) == set(readings)
     if "search_failures_rescued" in readings["power"]:
         assert any(c.startswith("power:") for c in v.conditions)
 
@@ -80,152 +104,169 @@ def test_overall_statement(readings, expected):
     (PROOF_SOUND, {"power": False, "root": True, "linear": True}, "gap"),
     (PROOF_ACTUAL, {"power": True, "root": True, "linear": True}, "gap"),
     (PROOF_ACTUAL, {"power": False, "root": False, "linear": False}, "mismatch"),
-    ({**PROOF_ACTUAL, "stale_share_min": None}, {"power": False, "root": False, "linear": True},
-     "none"),
+    (dataclasses.replace(PROOF_ACTUAL, stale_share_min=None),
+     {"power": False, "root": False, "linear": True}, "none"),
+    (PROOF_ACTUAL, {"gd": None}, "none"),      # a control subject: no proof under test
 ])
 def test_proof_rule(facts, linear, expected):
-    per_reading = {r: {**HOLDS, "h_linear": v} for r, v in linear.items()}
-    v = t1.decide(_findings(per_reading, facts))
+    per_reading = {r: dataclasses.replace(HOLDS, h_linear=v) for r, v in linear.items()}
+    v = t1.decide(_gathered(per_reading, facts))
     assert v.proof == expected
     if expected == "gap":
         assert "does not follow" in v.proof_reason
 
 
 def test_gap_reason_names_the_nonlinear_readings():
-    per_reading = {r: {**HOLDS, "h_linear": r == "linear"} for r in ("power", "root", "linear")}
-    reason = t1.decide(_findings(per_reading)).proof_reason
+    per_reading = {r: dataclasses.replace(HOLDS, h_linear=r == "linear")
+                   for r in ("power", "root", "linear")}
+    reason = t1.decide(_gathered(per_reading)).proof_reason
     assert "power, root" in reason and "1-beta^t < 1" in reason and "stale" in reason
 
 
-# ----------------------------------------------------------------------------- the machinery
+# ----------------------------------------------------------------------------- calibration
 
 
-def test_loglog_slope_of_power_laws():
-    t = np.arange(0, 201, dtype=float)
-    with np.errstate(divide="ignore"):
-        history = np.stack([t**-1.0, np.ones_like(t), t**0.5, -np.ones_like(t)], axis=1)
-    slope = t1._loglog_slope(history, 200)
-    np.testing.assert_allclose(slope[:3], [-1.0, 0.0, 0.5], atol=1e-12)
-    assert np.isnan(slope[3])
+def test_calibrate_categories():
+    """Against T = 300 steps and M = 10: a control converged at step 20 (<= 30) gives the run
+    M x 20 steps; a converging control tail at exponent -2 needs the run's at most -0.2."""
+    kind = np.array(["converged", "diverged", "converging", "converging", "cycle", "stalled",
+                     "converging", "converging"])
+    exponent = np.array([np.nan, np.nan, -0.5, -0.1, 0.0, -0.01, -3.0, -0.3])
+    control = np.array(["converged", "converged", "converging", "converging", "converging",
+                        "stalled", "converged", "converged"])
+    control_stop = np.array([5, 5, 300, 300, 300, 300, 20, 200])
+    control_exp = np.array([np.nan, np.nan, -2.0, -2.0, -2.0, 0.0, np.nan, np.nan])
+    got = t1_grid.calibrate(kind, exponent, control, control_stop, control_exp, 300, 10.0)
+    assert got.tolist() == ["converged", "failed", "keeping pace", "lagging", "lagging",
+                            "uninformative", "lagging", "uninformative"]
 
 
-def test_start_scaled_eta_formula():
-    g0 = np.array([[[3.0, -4.0], [0.1, 0.2]]])
-    np.testing.assert_allclose(t1.start_scaled_eta(np.array([2.0]), g0), [[1 / 8, 1 / 2]])
+def _runs(categories, kinds=None):
+    """GridRuns over one problem, the EMC subject's schedules x 6 step columns x starts, with
+    candidate runs set per (schedule, step column, start)."""
+    subject = t1.EMC_SUBJECT
+    S = max((k[2] for k in categories), default=0) + 1
+    shape = (1, len(subject.schedules), len(subject.eta_times_L) + 1, S)
+    category = np.full(shape, "uninformative", dtype=object)
+    kind = np.full(shape, "stalled", dtype=object)
+    for (sched, eta, start), value in categories.items():
+        category[0, subject.schedules.index(sched), eta, start] = value
+        kind[0, subject.schedules.index(sched), eta, start] = {
+            "failed": "diverged", "converged": "converged"}.get(value, "stalled")
+    for (sched, eta, start), value in (kinds or {}).items():
+        kind[0, subject.schedules.index(sched), eta, start] = value
+    zeros = np.zeros(shape)
+    return t1_grid.GridRuns(kind, category, zeros, zeros, zeros, zeros)
 
 
-def test_run_stacked_matches_the_core_runner():
-    """Each row of one stacked program equals a single emc_theory.minimize run: same status and
-    stop step; final gradient norms agree to rounding amplified by 120 steps (the rotated
-    quadratic multiplies a (B, d) batch in the program and a (d,) vector in the runner)."""
-    problems = [quadratic(3, cond=10.0, seed=1), huber(3, seed=2)]
-    rng = np.random.default_rng(5)
-    B = 6
-    x0 = np.stack([p.x_star + rng.normal(scale=s, size=(B, 3))
-                   for p, s in zip(problems, (3.0, 30.0))])
-    sched = np.tile([0, 1, 2], (2, 2))
-    eta0 = np.array([[0.05, 0.5, 1.0, 2.0, 0.3, 0.01]] * 2) / np.array([[p.L] for p in problems])
-    tol = np.full((2, B), 1e-8)
-    for reading in ("linear", "power", "root"):
-        runs = t1.run_stacked(problems, x0, sched, eta0, tol, 120, K=3, reading=reading)
-        for i, problem in enumerate(problems):
-            for b in range(B):
-                lr = t1.SCHEDULE_FACTORIES[sched[i, b]](float(eta0[i, b]))
-                tr = minimize(EMC(K=3, lr=lr, reading=reading), problem, x0[i, b], 120,
-                              tol=1e-8, divergence_factor=t1.DIVERGENCE_FACTOR)
-                if tr.status == "max_steps":
-                    assert runs.kind[i, b] in ("stalled", "decreasing", "growing")
-                else:
-                    assert runs.kind[i, b] == tr.status
-                    assert runs.stop_step[i, b] == tr.stop_step
-                np.testing.assert_allclose(runs.final_grad_norm[i, b], tr.final_grad_norm,
-                                           rtol=1e-5)
+def _all(value, S=1, schedules=("inv_sqrt", "inv_t"), steps=range(6)):
+    return {(s, e, i): value for s in schedules for e in steps for i in range(S)}
 
 
-def test_run_classes_on_known_dynamics():
-    """Linear EMC (K = 1) on an isotropic quadratic with L = 1: a constant step 1 converges, a
-    constant step 7 > u* = 6 diverges; with inv_t and a small eta0 the iterates follow gradient
-    flow in time sum eta_t ~ eta0 log t, so ||grad|| ~ t^(-eta0): eta0 = 2e-3 gives a log-log
-    slope -0.002 (stalled: above -0.05), eta0 = 0.2 a slope -0.2 (decreasing, ~0.3 at t = 300)."""
-    problem = quadratic(2, eigenvalues=np.array([1.0, 1.0]), rotate=False, seed=0)
-    x0 = np.broadcast_to(problem.x_star + 1.0, (1, 4, 2))
-    sched = np.array([[0, 0, 2, 2]])
-    eta0 = np.array([[1.0, 7.0, 2e-3, 0.2]])
-    runs = t1.run_stacked([problem], x0, sched, eta0, np.full((1, 4), 1e-8), 300, K=1,
-                          reading="linear")
-    assert runs.kind[0].tolist() == ["converged", "diverged", "stalled", "decreasing"]
-
-
-def _kinds(fill, **cells):
-    """A (1, B) kind array over grid_rows(5, 1, 1): ``fill`` everywhere, then per (schedule,
-    eta column) overrides."""
-    rows = t1.grid_rows(len(t1.ETA_FACTORS), 1, 1)
-    kind = np.full((1, rows["schedule"].size), fill, dtype=object)
-    for key, value in cells.items():
-        sched, eta = key.split("_")
-        sel = (rows["schedule"] == t1.SCHEDULES.index(sched.replace("-", "_"))) & (
-            rows["eta"] == (len(t1.ETA_FACTORS) if eta == "scaled" else int(eta)))
-        kind[0, sel] = value
-    return kind, rows
-
-
-@pytest.mark.parametrize("fill, cells, expected", [
-    ("diverged", {"inv-sqrt_scaled": "decreasing"}, "failed_rescued"),
-    ("diverged", {"constant_0": "converged"}, "failed_unrescued"),
-    ("diverged", {"inv-t_2": "converged"}, "converged"),
-    ("decreasing", {}, "pending"),
-    ("stalled", {"inv-sqrt_scaled": "converged"}, "converged"),
+@pytest.mark.parametrize("cells, expected", [
+    ({("inv_t", 2, 0): "converged"}, "converged"),
+    ({("inv_t", 2, 0): "keeping pace", ("inv_sqrt", 1, 0): "lagging"}, "keeping_pace"),
+    ({("inv_sqrt", 1, 0): "lagging"}, "lagging"),
+    ({}, "uninformative"),
+    ({**_all("failed", steps=range(5)), ("inv_t", 5, 0): "keeping pace"}, "failed_rescued"),
+    (_all("failed"), "failed_unrescued"),
+    # a constant-schedule run is a role: it neither converges nor fails a cell
+    ({("constant", 0, 0): "converged", ("inv_t", 3, 0): "lagging"}, "lagging"),
 ])
-def test_cell_summary_categories(fill, cells, expected):
-    kind, rows = _kinds(fill, **cells)
-    summary = t1.cell_summary(kind, rows)
-    categories = ("converged", "failed_unrescued", "failed_rescued", "pending")
-    assert {c: summary[c] for c in categories} == {c: int(c == expected) for c in categories}
+def test_cell_categories(cells, expected):
+    summary = t1_grid.cell_summary(_runs(cells), t1.EMC_SUBJECT)
+    names = ("converged", "keeping_pace", "lagging", "uninformative", "failed_rescued",
+             "failed_unrescued")
+    assert {n: summary[n] for n in names} == {n: int(n == expected) for n in names}
+    assert summary["pending"] == int(expected in ("keeping_pace", "lagging", "uninformative"))
 
 
-def test_uniform_needs_one_grid_step_for_every_start():
-    rows = t1.grid_rows(len(t1.ETA_FACTORS), 2, 1)
-    kind = np.full((1, rows["schedule"].size), "decreasing", dtype=object)
-    inv_t = rows["schedule"] == t1.SCHEDULES.index("inv_t")
-    kind[0, inv_t & (rows["eta"] == 1) & (rows["scale"] == 0)] = "converged"
-    kind[0, inv_t & (rows["eta"] == 2) & (rows["scale"] == 1)] = "converged"
-    summary = t1.cell_summary(kind, rows)
+def test_uniform_needs_one_candidate_that_serves_without_contradiction():
+    """Start 0 converges with (inv_t, column 1), start 1 with (inv_t, column 2); column 1 lags
+    from start 1: not uniform. If column 1 is uninformative from start 1 instead, it is."""
+    cells = {("inv_t", 1, 0): "converged", ("inv_t", 2, 1): "converged",
+             ("inv_t", 1, 1): "lagging", ("inv_t", 2, 0): "lagging"}
+    summary = t1_grid.cell_summary(_runs(cells), t1.EMC_SUBJECT)
     assert summary["converged"] == 2 and summary["uniform_groups"] == 0
-    kind[0, inv_t & (rows["eta"] == 2)] = "converged"
-    assert t1.cell_summary(kind, rows)["uniform_groups"] == 1
+    cells[("inv_t", 1, 1)] = "uninformative"
+    assert t1_grid.cell_summary(_runs(cells), t1.EMC_SUBJECT)["uniform_groups"] == 1
 
 
 def test_failure_table_counts_per_scale():
-    rows = t1.grid_rows(len(t1.ETA_FACTORS), len(t1.START_SCALES), 1)
-    kind = np.full((2, rows["schedule"].size), "converged", dtype=object)
-    far = (rows["schedule"] == 2) & (rows["eta"] == 4) & (rows["scale"] == 3)
-    kind[:, far] = "diverged"
-    kind[1, (rows["schedule"] == 2) & (rows["eta"] == 4) & (rows["scale"] == 2)] = "non-finite"
-    table = t1.failure_table(kind, rows)
+    subject = t1.EMC_SUBJECT
+    shape = (2, 3, 6, 4)
+    kind = np.full(shape, "converged", dtype=object)
+    kind[:, 2, 4, 3] = "diverged"
+    kind[1, 2, 4, 2] = "non-finite"
+    table = t1_grid.failure_table(kind, subject, np.arange(4), 4)
     assert table["inv_t eta0*L=10"].tolist() == [0, 0, 1, 2]
     assert sum(v.sum() for v in table.values()) == 3
-    assert t1.smallest_failing_scale(table)["inv_t eta0*L=10"] == 100.0
+    assert t1_grid.smallest_failing_scale(table, t1.START_SCALES)["inv_t eta0*L=10"] == 100.0
+
+
+# ----------------------------------------------------------------------------- the grid
+
+
+def test_grid_rows_equal_the_core_runs_alone():
+    """Every method row and its calibrator row of one sweep equal single emc_theory.minimize
+    runs (EMC and gradient descent) with the row's schedule, step (start-scaled:
+    1/(L max(1, |g0|_inf))) and tolerance (1e-6 max(1, |g0|)): same status and stop step."""
+    subject = dataclasses.replace(t1.EMC_SUBJECT, readings=("power",),
+                                  eta_times_L=(0.1, 10.0))
+    p = {**t1.plan(CheckConfig(quick=True)), "steps": 80}
+    entries = [("q", quadratic(3, cond=10.0, seed=1), 1.0), ("h", huber(3, seed=2), 1.0)]
+    rng = np.random.default_rng(5)
+    starts = {label: problem.x_star + rng.normal(scale=s, size=(2, 3))
+              for (label, problem, _), s in zip(entries, (3.0, 300.0))}
+    runs = t1_grid.run_grid(subject, entries, starts, [2], p)[2, "power"]
+    for i, (label, problem, _) in enumerate(entries):
+        for s, sched in enumerate(subject.schedules):
+            for e in range(3):
+                for j, x0 in enumerate(starts[label]):
+                    g0 = problem.grad(x0)
+                    eta0 = ((0.1, 10.0)[e] / problem.L if e < 2
+                            else 1 / (problem.L * max(1.0, np.abs(g0).max())))
+                    tol = 1e-6 * max(1.0, np.linalg.norm(g0))
+                    assert runs.eta0[i, s, e, j] == pytest.approx(eta0, rel=1e-15)
+                    assert runs.tol[i, s, e, j] == pytest.approx(tol, rel=1e-15)
+                    tr = minimize(EMC(K=2, lr=Schedule(eta0, sched), reading="power"), problem,
+                                  x0, 80, tol=tol, divergence_factor=1e6)
+                    assert runs.stop_step[i, s, e, j] == tr.stop_step
+                    assert (runs.kind[i, s, e, j] == tr.status
+                            if tr.status != "max_steps" else runs.kind[i, s, e, j]
+                            in ("converging", "cycle", "stalled", "diverging"))
+                    control = minimize(OPTIMIZERS["gd"](lr=Schedule(eta0, sched)), problem, x0,
+                                       80, tol=tol, divergence_factor=1e6)
+                    if sched == "constant":     # a role: not calibrated
+                        assert runs.category[i, s, e, j] == ""
+                    elif control.status == "converged" and control.stop_step * 10 <= 80:
+                        assert runs.category[i, s, e, j] in ("converged", "failed", "lagging")
+                    elif control.status in ("diverged", "non-finite"):
+                        assert runs.category[i, s, e, j] in ("converged", "failed",
+                                                             "uninformative")
+
+
+# ----------------------------------------------------------------------------- proofs
 
 
 def test_proof_step_numbers_against_closed_forms():
-    evidence, facts, linear = t1.proof_step_evidence(K_max=3, t=8)
-    sums = evidence[0].data["weight_sums"]
+    coeff = cascade_sum.cascade_coefficients(K_max=3, t=8)
     for K in (1, 2, 3):
-        np.testing.assert_allclose(sums[str(K)], [1 - (1 - 2.0**-k) ** 8 for k in range(1, K + 1)],
-                                   rtol=1e-12)
+        np.testing.assert_allclose(coeff["weight_sums"][str(K)],
+                                   [1 - (1 - 2.0**-k) ** 8 for k in range(1, K + 1)], rtol=1e-12)
     # K = 1: the current gradient carries 1/2, the total is 1 - 2^-8
-    np.testing.assert_allclose(evidence[0].data["stale_share"]["1"],
-                               (0.5 - 2.0**-8) / (1 - 2.0**-8), rtol=1e-12)
-    assert facts["weights_sum_below_one"] and evidence[1].data["proved"]
-    assert linear == {"power": False, "root": False, "linear": True}
+    assert coeff["stale_share"]["1"] == pytest.approx((0.5 - 2.0**-8) / (1 - 2.0**-8),
+                                                      rel=1e-12)
+    assert coeff["closed_form_matches"]
+    assert cascade_sum.derive().results["coefficient_sum"].status == "proved"
+    assert cascade_sum.reading_is_linear() == {"power": False, "root": False, "linear": True}
 
 
 def test_spectral_check_at_the_heavy_ball_threshold():
     """K = 1: u* = 2(1 + beta)/(1 - beta) = 6 with beta = 1/2."""
-    pytest.importorskip("proofs.linear_stability")
-    evidence, facts = t1.spectral_evidence((1,), 150)
-    assert evidence.available and facts["spectral_agrees"] is True
-    assert facts["stability_threshold_uniform"]["1"] == pytest.approx(6.0, rel=1e-12)
+    out = linear_stability.core_agreement((1,), 150)
+    assert out["agree"] is True
+    assert out["rows"][0]["threshold_uniform"] == pytest.approx(6.0, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- quick gather
@@ -233,40 +274,42 @@ def test_spectral_check_at_the_heavy_ball_threshold():
 
 @pytest.fixture(scope="module")
 def quick():
-    return t1.gather(CheckConfig(quick=True))
+    return t1.CLAIM.run(CheckConfig(quick=True))
 
 
 def test_quick_gather_shape(quick):
-    kinds = {e.kind for e in quick.evidence}
-    assert {"numerical", "symbolic", "independent"} <= kinds
-    assert set(quick.per_reading) == {"power", "root", "linear"}
-    for facts in quick.per_reading.values():
-        for key in t1._STATEMENT_FACTS:
-            assert isinstance(facts[key], (bool, int)), key
-        assert facts["cells"] == (facts["cells_converged"] + facts["cells_pending"]
-                                  + facts["cells_failed_rescued"]
-                                  + facts["cells_failed_unrescued"])
-    verdict = t1.decide(quick)
-    assert verdict.statement in ("holds", "fails", "conditional", "undecided")
+    gathered, verdict = quick
+    assert {e.kind for e in gathered.evidence} >= {"numerical", "symbolic", "independent"}
+    assert set(gathered.per_reading) == {"power", "root", "linear"}
+    for f in gathered.per_reading.values():
+        assert isinstance(f, t1.ReadingFacts)
+        assert f.cells == (f.cells_converged + f.cells_pending + f.cells_failed_rescued
+                           + f.cells_failed_unrescued)
+        assert f.cells_pending == f.cells_keeping_pace + f.cells_lagging + f.cells_uninformative
+        assert f.frozen_weights is not None
     assert verdict.proof == "gap"
-    json.dumps({"facts": quick.facts, "per_reading": quick.per_reading,
-                "parameters": quick.parameters,
-                "evidence": [e.data for e in quick.evidence]})
+    json.dumps({"facts": gathered.facts_json(), "per_reading": gathered.reading_facts_json(),
+                "parameters": gathered.parameters,
+                "evidence": [e.data for e in gathered.evidence]})
 
 
 def test_quick_gather_is_deterministic(quick):
     again = t1.gather(CheckConfig(quick=True))
-    assert json.dumps(again.per_reading, sort_keys=True) == json.dumps(quick.per_reading,
-                                                                        sort_keys=True)
-    assert [c.outcome for c in again.counterexamples] == [c.outcome for c in quick.counterexamples]
-    assert [e.summary for e in again.evidence] == [e.summary for e in quick.evidence]
+    assert json.dumps(again.reading_facts_json(), sort_keys=True) == json.dumps(
+        quick[0].reading_facts_json(), sort_keys=True)
+    assert [c.outcome for c in again.counterexamples] == [
+        c.outcome for c in quick[0].counterexamples]
 
 
 def test_counterexamples_replay_from_json(quick):
-    for ce in quick.counterexamples:
-        spec = json.loads(json.dumps(ce.replay))
-        tr = replay(spec, history=False)
-        assert str(tr.status) == ce.outcome["status"]
+    assert quick[0].counterexamples
+    for ce in quick[0].counterexamples:
+        tr = replay(json.loads(json.dumps(ce.replay)), history=False)
+        assert str(tr.status) == ce.outcome["status"] in t1_grid.FAILED_STATUSES
         assert int(tr.stop_step) == ce.outcome["stop_step"]
         assert float(tr.final_grad_norm) == ce.outcome["final_grad_norm"]
-        assert ce.outcome["status"] in t1.FAILED
+
+
+def test_subject_must_be_typed():
+    with pytest.raises(TypeError, match="Subject"):
+        t1.gather(CheckConfig(quick=True, subject="gd"))

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import emc_theory as et
+from emc_theory import emc as emc_module
 from emc_theory import entropy as entropy_module
 
 DTYPES = (np.float64, np.float32)
@@ -206,3 +207,89 @@ def test_apply_reading_matches_signed_powers():
             want = np.sign(mt) * np.abs(mt) ** e[:, None]
         got = et.apply_reading(mt.copy(), gamma, reading)
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+# ------------------------------------------------------------------- the pure path's buffers
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def test_pure_steps_never_write_what_the_caller_holds():
+    """Whatever the caller keeps (a state, a view of a state's buffers, the momenta array alone)
+    stays as it was while the pure ``update`` goes on, and every step equals the in-place step
+    from the same values (an independent copy)."""
+    rng = np.random.default_rng(3)
+    opt = et.EMC(K=3, lr=0.1, reading="power")
+    state = opt.init(np.zeros(40))
+    kept, copies = [], []
+    for t in range(12):
+        g = rng.standard_normal(40)
+        twin = et.EMCState(state.count, state.momenta.copy())
+        u, state = opt.update(g, state)
+        u_twin, twin = opt.update(g, twin, inplace=True)
+        np.testing.assert_array_equal(u, u_twin)
+        np.testing.assert_array_equal(state.momenta, twin.momenta)
+        holder = (state, state.momenta[1], state.momenta, state.momenta[:, ::3])[t % 4]
+        if t % 3 == 0:   # keep some (a state, a view, the array, a strided view), drop the rest
+            kept.append(holder)
+            copies.append(np.array(holder.momenta if isinstance(holder, et.EMCState)
+                                   else holder))
+    for holder, copy_ in zip(kept, copies):
+        now = holder.momenta if isinstance(holder, et.EMCState) else holder
+        np.testing.assert_array_equal(now, copy_)
+
+
+@pytest.mark.skipif(not emc_module._can_recycle(), reason="no reference counts to trust here")
+def test_pure_steps_recycle_the_buffers_the_caller_dropped():
+    """In ``u, state = opt.update(g, state)`` the new state lands in the buffers of the state
+    two steps back (dropped by the caller), alternating between two arrays; while the caller
+    holds the old states, every step gets new memory; a spare of another shape is not used."""
+    rng = np.random.default_rng(4)
+    opt = et.EMC(K=2, lr=0.1)
+    state = opt.init(np.zeros((3, 8)))
+    seen = []
+    for _ in range(6):
+        _, state = opt.update(rng.standard_normal((3, 8)), state)
+        seen.append(_address(state.momenta))
+        assert state.momenta.base is None and state.momenta.flags.owndata
+    assert seen[2:] == seen[:2] * 2
+    held = [state]
+    for _ in range(4):
+        _, state = opt.update(rng.standard_normal((3, 8)), state)
+        held.append(state)
+    assert len({_address(s.momenta) for s in held}) == len(held)
+    other = opt.init(np.zeros((2, 8)))      # another shape: the (3, 8) spare is dropped
+    _, other = opt.update(rng.standard_normal((2, 8)), other)
+    assert other.momenta.shape == (2, 2, 8)
+
+
+def test_recycling_is_off_without_reference_counts(monkeypatch):
+    """Where reference counts cannot be trusted the pure step keeps no spare and allocates."""
+    reference = et.EMC(K=2, lr=0.1)
+    monkeypatch.setattr(emc_module, "_can_recycle", lambda: False)
+    opt = et.EMC(K=2, lr=0.1)
+    state, want = opt.init(np.zeros(6)), reference.init(np.zeros(6))
+    for t in range(4):
+        u, state = opt.update(np.arange(6.0) - t, state)
+        assert getattr(opt._workspaces._local, "spare", None) is None
+        u_want, want = reference.update(np.arange(6.0) - t, want, inplace=True)
+        np.testing.assert_array_equal(u, u_want)
+        np.testing.assert_array_equal(state.momenta, want.momenta)
+
+
+def test_the_spare_is_per_thread_and_not_copied():
+    opt = et.EMC(K=2, lr=0.1)
+    state = opt.init(np.zeros(5))
+    _, state = opt.update(np.ones(5), state)
+    assert copy.deepcopy(opt)._workspaces._local.__dict__ == {}
+    assert pickle.loads(pickle.dumps(opt))._workspaces._local.__dict__ == {}
+    seen = {}
+
+    def other_thread():
+        seen["spare"] = getattr(opt._workspaces._local, "spare", None)
+    th = threading.Thread(target=other_thread)
+    th.start()
+    th.join()
+    assert seen["spare"] is None

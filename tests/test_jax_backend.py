@@ -10,7 +10,8 @@ float64 unit roundoff; the constants cover XLA's fused multiply-adds, reduction 
 * each buffer: :math:`|\Delta m_k| \le 2\varepsilon(\beta_k|m_k^{old}| + (1-\beta_k)|g|)` (one
   rounding of the fused multiply-add against two);
 * the mix :math:`\tilde m = \sum_k \alpha_k m_k`: :math:`|\Delta \tilde m| \le \delta =
-  (2K + 8)\varepsilon S`, :math:`S = \sum_k \alpha_k (|m_k| + \beta_k |m^{old}_k| + (1-\beta_k)|g|)`;
+  (2K + 8)\varepsilon S` with
+  :math:`S = \sum_k \alpha_k (|m_k| + \beta_k |m^{old}_k| + (1-\beta_k)|g|)`;
 * the update :math:`u = -\eta\,\mathrm{sign}(\tilde m)|\tilde m|^e`: the error of
   :math:`|\tilde m|^e` propagated from :math:`\delta` (mean-value bound; where
   :math:`|\tilde m| \le \delta` the sign may differ and the bound is :math:`2(2\delta)^e`), from
@@ -36,9 +37,17 @@ from emc_theory import EMC, NonFiniteGradientError, minimize  # noqa: E402
 from emc_theory import jax_backend as jb  # noqa: E402
 from emc_theory.cascade import level_betas  # noqa: E402
 from emc_theory.entropy import gradient_entropy  # noqa: E402
-from emc_theory.problems import (FACTORIES, StackedProblem, cauchy_loss, cosine_bowl,  # noqa: E402
-                                 huber, log_sum_exp, logistic_regression, quadratic,
-                                 smoothed_abs)
+from emc_theory.problems import (  # noqa: E402
+    FACTORIES,
+    StackedProblem,
+    cauchy_loss,
+    cosine_bowl,
+    huber,
+    log_sum_exp,
+    logistic_regression,
+    quadratic,
+    smoothed_abs,
+)
 from emc_theory.schedules import Schedule  # noqa: E402
 
 EPS = np.finfo(np.float64).eps
@@ -108,9 +117,11 @@ def test_steps_match_numpy_core_on_every_problem_family(reading):
     K, tau = 3, 0.8
     steps_checked = 0
     with jb.x64():
-        entropy_of = jax.jit(lambda g, kind: jb.tree_entropy([g], kind), static_argnums=1)
-        directions = {kind: jax.jit(jb.scale_by_emc(K, reading, kind, tau).update)
-                      for kind in ("l2", "l1")}
+        def compiled(kind):   # the direction, new state and the entropy, in one program
+            update = jb.scale_by_emc(K, reading, kind, tau).update
+            return jax.jit(lambda g, s: (*update(g, s), jb.tree_entropy([g], kind)))
+
+        directions = {kind: compiled(kind) for kind in ("l2", "l1")}
         for i, (name, problem) in enumerate(FAMILIES.items()):
             kind = ("l2", "l1")[i % 2]
             for lr in (Schedule(0.5 / problem.L, "inv_sqrt"), 0.3 / problem.L, 1e3 / problem.L):
@@ -118,16 +129,17 @@ def test_steps_match_numpy_core_on_every_problem_family(reading):
                 x = problem.x_star + 2.0 * np.random.default_rng(i).standard_normal(D)
                 state = opt.init(x)
                 for t in range(40):
-                    g = problem.grad(x)
-                    if np.abs(g).max() > 1e150:   # far diverged: the point is made
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        g = problem.grad(x)
+                    if not np.abs(g).max() <= 1e150:   # far diverged: the point is made
                         break
                     u_np, new, diag = opt.update_with_diagnostics(g, state)
-                    h, new_j = directions[kind](jnp.asarray(g), jb.ScaleByEMCState(
+                    h, new_j, h_j = directions[kind](jnp.asarray(g), jb.ScaleByEMCState(
                         jnp.asarray(state.count, jnp.int32), jnp.asarray(state.momenta)))
                     eta = float(opt.schedule(t + 1))
                     u_j, m_j = np.asarray(h) * -eta, np.asarray(new_j.momenta)
                     assert int(new_j.count) == new.count
-                    ht_j = float(entropy_of(jnp.asarray(g), kind)) / np.log(D)
+                    ht_j = float(h_j) / np.log(D)
                     assert abs(ht_j - diag.normalized_entropy) <= 8 * EPS, (name, t)
                     betas = level_betas(K)[:, None]
                     m_bound = 2 * EPS * (betas * np.abs(state.momenta) + (1 - betas) * np.abs(g))
@@ -210,10 +222,10 @@ def test_zero_gradient_follows_the_zero_gradient_rule(kind):
     opt = EMC(K=K, lr=0.1, entropy=kind)
     u_np, new, diag = opt.update_with_diagnostics(np.zeros(D), opt.init(np.zeros(D)))
     with jb.x64():
-        assert float(jb.tree_entropy([jnp.zeros(D)], kind)) == np.log(D)
         tx = jb.emc(0.1, K=K, entropy=kind)
-        u, state = jax.jit(tx.update)(jnp.zeros(D), tx.init(jnp.zeros(D)))
-    assert diag.normalized_entropy == 1.0
+        u, state, h = jax.jit(lambda g, s: (*tx.update(g, s), jb.tree_entropy([g], kind)))(
+            jnp.zeros(D), tx.init(jnp.zeros(D)))
+    assert float(h) == np.log(D) and diag.normalized_entropy == 1.0
     assert np.array_equal(np.asarray(u), u_np) and not np.any(u_np)
     assert np.array_equal(np.asarray(state[0].momenta), new.momenta)
 
@@ -228,8 +240,7 @@ def test_non_finite_gradient_raises_eagerly_and_is_nan_under_jit():
         with pytest.raises(NonFiniteGradientError):
             tx.update({"a": jnp.ones(2), "b": jnp.array([np.inf, 1.0])},
                       tx.init({"a": jnp.zeros(2), "b": jnp.zeros(2)}))
-        assert np.isnan(float(jb.tree_entropy([bad])))
-        u, new = jax.jit(tx.update)(bad, state)
+        u, new = jax.jit(tx.update)(bad, state)   # the NaN entropy makes every update NaN
         assert np.all(np.isnan(np.asarray(u)))
         assert np.array_equal(np.isnan(np.asarray(new[0].momenta)),
                               np.broadcast_to(np.isnan(bad), (3, 4)))
@@ -350,60 +361,72 @@ def flat(params):
 TRAIN_LR = {"power": 0.5, "root": 0.05, "linear": 0.2}
 
 
-@pytest.mark.parametrize("model", ("logistic", "mlp"))
+def models(rng):
+    """``(name, params, jax loss, numpy gradient, X, y)`` of the two models."""
+    X, y = logistic_data(rng)
+    logistic = ("logistic", {"w": rng.standard_normal(5) * 0.1, "b": np.zeros(())},
+                logistic_loss, logistic_grad_numpy, X, y)
+    X, y = mlp_data(rng)
+    mlp = ("mlp", {"W1": rng.standard_normal((3, 8)) * 0.5, "b1": np.zeros(8),
+                   "W2": rng.standard_normal((8, 1)) * 0.5, "b2": np.zeros(1)},
+           mlp_loss, mlp_grad_numpy, X, y)
+    return logistic, mlp
+
+
 @pytest.mark.parametrize("reading", READINGS)
-def test_training_loop_trajectory_equals_numpy_core(model, reading):
-    """60 steps of a standard optax loop (jit of grad, tx.update, optax.apply_updates) against
-    the NumPy core on the same flat vector with hand-written gradients. Bound: every iterate
-    within 1e-12 (relative to max(1, |theta|_inf)) of the NumPy core's: each step adds a few
-    hundred ulp at most (the step bound above) and these training runs contract, so 60 steps
-    stay far below it. The loss must fall (the runs do train)."""
-    rng = np.random.default_rng(11)
-    if model == "logistic":
-        X, y = logistic_data(rng)
-        params = {"w": rng.standard_normal(5) * 0.1, "b": np.zeros(())}
-        loss, numpy_grad = logistic_loss, logistic_grad_numpy
-    else:
-        X, y = mlp_data(rng)
-        params = {"W1": rng.standard_normal((3, 8)) * 0.5, "b1": np.zeros(8),
-                  "W2": rng.standard_normal((8, 1)) * 0.5, "b2": np.zeros(1)}
-        loss, numpy_grad = mlp_loss, mlp_grad_numpy
+def test_training_loop_trajectories_equal_numpy_core(reading):
+    """A logistic regression and a two-layer tanh MLP, 60 steps of a standard optax loop each
+    (grad, tx.update, optax.apply_updates; both models' steps in one jit to compile once)
+    against the NumPy core on the same flat vector with hand-written gradients. Bound: every
+    iterate within 1e-12 (relative to max(1, |theta|_inf)) of the NumPy core's: each step adds
+    a few hundred ulp at most (the step bounds above) and these training runs contract, so 60
+    steps stay far below it. The losses must fall (the runs do train)."""
     lr = TRAIN_LR[reading]
-    opt = EMC(K=3, lr=lr, reading=reading)
-    theta = flat(params)
-    state = opt.init(theta)
+    specs = models(np.random.default_rng(11))
     with jb.x64():
-        Xj, yj = jnp.asarray(X), jnp.asarray(y)
         tx = jb.emc(lr, K=3, reading=reading)
-        p = jax.tree.map(jnp.asarray, params)
-        opt_state = tx.init(p)
+        data = [(jnp.asarray(X), jnp.asarray(y)) for *_, X, y in specs]
+        losses = [loss for _, _, loss, _, _, _ in specs]
 
         @jax.jit
-        def step(p, opt_state):
-            grads = jax.grad(loss)(p, Xj, yj)
-            updates, opt_state = tx.update(grads, opt_state, p)
-            return optax.apply_updates(p, updates), opt_state
+        def step(params, states):
+            out = []
+            for loss, (X, y), p, s in zip(losses, data, params, states):
+                value, grads = jax.value_and_grad(loss)(p, X, y)
+                updates, s = tx.update(grads, s, p)
+                out.append((optax.apply_updates(p, updates), s, value, grads))
+            return tuple(zip(*out))
 
-        first = float(loss(p, Xj, yj))
-        assert np.allclose(flat(jax.grad(loss)(p, Xj, yj)), numpy_grad(theta, X, y),
-                           rtol=1e-13, atol=1e-15)
-        for _ in range(60):
-            p, opt_state = step(p, opt_state)
-            u, state = opt.update(numpy_grad(theta, X, y), state)
-            theta = theta + u
-            err = np.max(np.abs(flat(p) - theta)) / max(1.0, np.max(np.abs(theta)))
-            assert err <= 1e-12
-        assert float(loss(p, Xj, yj)) < 0.9 * first
+        params = tuple(jax.tree.map(jnp.asarray, spec[1]) for spec in specs)
+        states = tuple(tx.init(p) for p in params)
+        thetas = [flat(spec[1]) for spec in specs]
+        opts = [EMC(K=3, lr=lr, reading=reading) for _ in specs]
+        numpy_states = [opt.init(theta) for opt, theta in zip(opts, thetas)]
+        for t in range(60):
+            params, states, values, grads = step(params, states)
+            if t == 0:
+                first = [float(v) for v in values]
+            for i, (opt, spec) in enumerate(zip(opts, specs)):
+                g = spec[3](thetas[i], *spec[4:])
+                if t == 0:   # the hand-written gradients are the models' gradients
+                    assert np.allclose(flat(grads[i]), g, rtol=1e-13, atol=1e-15), spec[0]
+                u, numpy_states[i] = opt.update(g, numpy_states[i])
+                thetas[i] = thetas[i] + u
+                err = np.max(np.abs(flat(params[i]) - thetas[i]))
+                assert err <= 1e-12 * max(1.0, np.abs(thetas[i]).max()), (spec[0], t, err)
+        for value, before, spec in zip(values, first, specs):
+            assert float(value) < 0.9 * before, spec[0]
 
 
 # ----------------------------------------------------------------------------- compiled runs
 
 
 def stacked_grid():
-    """Five families of d = 5 in one stack; step sizes from converging to overflowing."""
-    problems = [quadratic(5, cond=20.0, seed=3), huber(5, seed=1), cosine_bowl(5, seed=4),
-                log_sum_exp(5, 12, seed=2), logistic_regression(30, 5, seed=1)]
-    lrs = np.array([0.02, 0.5, 8.0, 60.0, 1e200])
+    """Three families of d = 5 in one stack (a rotated quadratic, a non-convex separable
+    function, a composite one); step sizes from converging to overflowing."""
+    problems = [quadratic(5, cond=20.0, seed=3), cosine_bowl(5, seed=4),
+                logistic_regression(30, 5, seed=1)]
+    lrs = np.array([0.02, 0.5, 30.0, 3e3, 1e200])   # times 1/L of each problem
     kinds = np.array(["constant", "inv_sqrt", "inv_t"])
     P, L, S = len(problems), len(lrs), len(kinds)
     assignment = np.repeat(np.arange(P), L * S)
@@ -416,33 +439,56 @@ def stacked_grid():
     return problem, x0, run_lrs, run_kinds
 
 
+def numpy_reference(reading, problem, x0, lrs, kinds, history=False):
+    """The NumPy runner's trajectory, and per run whether it is stable: the same status and stop
+    step when the start moves by one or two ulp (4 moves), and (``values``) final gaps within
+    1e-12 relative of each other."""
+    opt = EMC(K=3, lr=Schedule(lrs, kinds), reading=reading)
+    ref = minimize(opt, problem, x0, 60, tol=1e-4, gap_tol=1e-4, history=history)
+    status = np.ones(len(x0), bool)
+    values = np.isfinite(ref.final_gap)
+    for k in (1, -1, 2, -2):
+        moved = minimize(opt, problem, x0 * (1 + k * EPS), 60, tol=1e-4, gap_tol=1e-4,
+                         history=False)
+        status &= (moved.status == ref.status) & (moved.stop_step == ref.stop_step)
+        with np.errstate(invalid="ignore"):   # inf - inf of overflowed runs
+            values &= np.abs(moved.final_gap - ref.final_gap) <= 1e-12 * np.abs(ref.final_gap)
+    return ref, status, values & status
+
+
 @pytest.mark.parametrize("reading", READINGS)
 def test_run_batch_statuses_equal_numpy_runner(reading):
-    """Statuses and stop steps identical to ``minimize`` (75 runs, 60 steps, tol 1e-6); final
-    values within 1e-10 relative wherever the NumPy run is itself stable to that level: moving
-    its start by one ulp changes its final gap by less than 1e-12 relative. (Elsewhere, e.g. a
-    bounded chaotic run at a large step, the last bits of any backend's arithmetic decide the
-    final value, and only the status is a property of the run.)"""
+    """45 runs, 60 steps, ``tol`` and ``gap_tol`` 1e-4. Statuses and stop steps identical to
+    ``minimize`` for every run whose own status is a property of the run (unchanged when its
+    start moves by an ulp; a chaotic run near the divergence threshold, e.g. the power reading
+    at 30/L on the cosine bowl, diverges or not depending on the last bit of its start, in NumPy
+    alone). Final values within 1e-10 relative (or 1e-13 absolute: near the minimum the gap and
+    the gradient are differences of O(1) numbers) wherever NumPy's own final value is stable to
+    1e-12 under those moves; elsewhere (a bounded chaotic run at a large step) the last bits of
+    any backend's arithmetic decide the final value."""
     problem, x0, lrs, kinds = stacked_grid()
-    opt = EMC(K=3, lr=Schedule(lrs, kinds), reading=reading)
-    options = dict(tol=1e-6, history=reading == "linear")
-    ref = minimize(opt, problem, x0, 60, **options)
-    moved = minimize(opt, problem, x0 * (1 + EPS), 60, tol=1e-6, history=False)
-    out = jb.run_batch(problem, x0, 60, lrs=lrs, kinds=kinds, K=3, reading=reading, **options)
-    assert list(out["status"]) == list(ref.status)
-    assert np.array_equal(out["stop_step"], ref.stop_step)
-    assert {"diverged", "non-finite", "max_steps"} <= set(ref.status)
-    with np.errstate(invalid="ignore"):   # inf - inf of overflowed runs
-        stable = np.isfinite(ref.final_gap) & (
-            np.abs(moved.final_gap - ref.final_gap) <= 1e-12 * np.abs(ref.final_gap))
-    assert stable.sum() >= len(stable) // 3
+    history = reading == "linear"
+    ref, stable, values_stable = numpy_reference(reading, problem, x0, lrs, kinds, history)
+    out = jb.run_batch(problem, x0, 60, lrs=lrs, kinds=kinds, K=3, reading=reading, tol=1e-4,
+                       gap_tol=1e-4, history=history)
+    assert stable.mean() >= 0.9
+    assert set(ref.status[stable]) == {"converged", "max_steps", "diverged", "non-finite"}
+    assert list(out["status"][stable]) == list(ref.status[stable])
+    assert np.array_equal(out["stop_step"][stable], ref.stop_step[stable])
+    assert values_stable.sum() >= len(x0) // 3
     for name in ("final_gap", "final_grad_norm"):
-        mine, theirs = out[name][stable], getattr(ref, name)[stable]
-        assert np.all(np.abs(mine - theirs) <= 1e-10 * np.abs(theirs)), name
-        assert np.array_equal(np.isnan(out[name]), np.isnan(getattr(ref, name)))
-    if options["history"]:
+        mine, theirs = out[name][values_stable], getattr(ref, name)[values_stable]
+        assert np.all(np.abs(mine - theirs) <= 1e-10 * np.abs(theirs) + 1e-13), name
+        # an overflowed run's last value is inf or NaN depending on the order of inf - inf
+        assert np.array_equal(np.isfinite(out[name][stable]),
+                              np.isfinite(getattr(ref, name)[stable]))
+    if history:
         assert out["f_gap"].shape == ref.f_gap.shape == (61, len(x0))
-        assert np.array_equal(np.isnan(out["f_gap"]), np.isnan(ref.f_gap))
+        assert np.array_equal(np.isfinite(out["f_gap"][:, stable]),
+                              np.isfinite(ref.f_gap[:, stable]))
+        mine, theirs = out["f_gap"][:, values_stable], ref.f_gap[:, values_stable]
+        recorded = np.isfinite(theirs)
+        assert np.all(np.abs(mine - theirs)[recorded] <= 1e-10 * np.abs(theirs[recorded]) + 1e-13)
 
 
 def test_run_batch_rejects_bad_input():
@@ -466,10 +512,9 @@ def test_same_code_runs_on_a_gpu():
     if not gpus:
         pytest.skip("JAX finds no GPU here (the CPU tests above cover the code)")
     problem, x0, lrs, kinds = stacked_grid()
-    ref = minimize(EMC(K=3, lr=Schedule(lrs, kinds), reading="power"), problem, x0, 60,
-                   tol=1e-6, history=False)
+    ref, stable, _ = numpy_reference("power", problem, x0, lrs, kinds)
     with jax.default_device(gpus[0]):
         out = jb.run_batch(problem, x0, 60, lrs=lrs, kinds=kinds, K=3, reading="power",
-                           tol=1e-6)
-    assert list(out["status"]) == list(ref.status)
-    assert np.array_equal(out["stop_step"], ref.stop_step)
+                           tol=1e-4, gap_tol=1e-4)
+    assert list(out["status"][stable]) == list(ref.status[stable])
+    assert np.array_equal(out["stop_step"][stable], ref.stop_step[stable])

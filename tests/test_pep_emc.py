@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("PEPit")
 
-from proofs import pep_emc  # noqa: E402
 from emc_theory import EMC, minimize  # noqa: E402
 from emc_theory.problems import quadratic  # noqa: E402
+from proofs import pep_emc  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not pep_emc.pepit_status()[0], reason="no SDP solver for PEPit")
 
@@ -62,3 +62,17 @@ def test_bad_input(kwargs, match):
 def test_published_bound_range():
     with pytest.raises(ValueError, match="eta"):
         pep_emc.gd_published_gap(2, 1.5)
+
+
+def test_emc_against_gd_table():
+    """T1's PEP evidence: one row per (N, eta, K) and per grad_N, GD's gap at the published tight
+    value, ratios EMC/GD, and EMC's worst gap falling in N."""
+    out = pep_emc.emc_against_gd(N=(1, 2), eta=(1.0,), K=(1, 2), grad_N=(1,))
+    assert out["available"] and len(out["rows"]) == 2 * 2 + 2
+    for row in out["rows"]:
+        if row["metric"] == "gap":
+            assert row["gd"] == pytest.approx(1.0 / (4 * row["N"] + 2), rel=1e-5)
+        assert row["ratio"] == pytest.approx(row["emc"] / row["gd"], rel=1e-12)
+    assert out["decreasing"] and out["finite"]
+    assert set(out["ratio_at_one"]) == {1, 2}
+    assert out["ratio_max"] == max(r["ratio"] for r in out["rows"])

@@ -10,7 +10,7 @@ from emc_theory import minimize
 from emc_theory.optimizers import OPTIMIZERS
 from emc_theory.problems import huber, quadratic
 from emc_theory.schedules import Schedule
-from emc_theory.sweep import load, plan, sweep
+from emc_theory.sweep import START_SCALED, load, plan, sweep
 
 PROBLEMS = {"quad": quadratic(5, cond=20.0, seed=3), "huber": huber(4, seed=1)}
 OPTIMIZERS_GRID = [{"name": "emc", "K": [2, 3], "reading": ["power", "linear"]},
@@ -169,7 +169,7 @@ def test_bad_arguments_name_the_parameter(change, name):
         sweep(PROBLEMS, **kwargs)
 
 
-# ----------------------------------------------------------------------------- given starts, histories
+# ------------------------------------------------------------------------ given starts, histories
 
 STARTS = {"quad": np.random.default_rng(11).standard_normal((2, 5)) * 3.0,
           "huber": np.random.default_rng(12).standard_normal((3, 4)) * 20.0}
@@ -256,3 +256,39 @@ def test_float32_sweep_runs_in_float32_and_agrees_with_float64():
             same += 1
             assert row32["final_gap"] == pytest.approx(row64["final_gap"], rel=1e-3, abs=1e-6)
     assert same >= len(tables["float64"].rows) // 2
+
+
+def test_start_dependent_steps_and_tolerances():
+    """lr_unit per step size, one of them START_SCALED, and tol_relative: each row's step is
+    v / (L max(1, |grad f(x0)|_inf)) and its tolerance tol max(1, |grad f(x0)|), computed here
+    from the row's own start point; every row equals the run alone with those values."""
+    table = sweep(PROBLEMS, [{"name": "emc", "K": 2, "reading": "linear"}], [0.5, 1.0],
+                  lr_unit=["1/L", START_SCALED], start_points=STARTS, steps=60, tol=1e-2,
+                  tol_relative=True, progress=False)
+    assert table.columns[-6:-4] == ["lr_unit", "tol"] and "lr_value" in table.columns
+    assert table.conditions["lr_unit"] == ["1/L", START_SCALED]
+    assert {row["lr_unit"] for row in table.rows} == {"1/L", START_SCALED}
+    for row in table.rows:
+        problem = PROBLEMS[row["problem"]]
+        x0 = STARTS[row["problem"]][row["start"]]
+        g0 = problem.grad(x0)
+        lr = (row["lr_value"] / problem.L if row["lr_unit"] == "1/L"
+              else row["lr_value"] / (problem.L * max(1.0, np.abs(g0).max())))
+        tol = 1e-2 * max(1.0, np.linalg.norm(g0))
+        assert row["lr"] == pytest.approx(lr, rel=1e-14)
+        assert row["tol"] == pytest.approx(tol, rel=1e-14)
+        alone = minimize(OPTIMIZERS["emc"](lr=lr, K=2, reading="linear"), problem, x0, 60,
+                         tol=tol)
+        assert (row["status"], row["stop_step"]) == (alone.status, alone.stop_step), row
+    assert {row["status"] for row in table.rows} == {"converged", "max_steps"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"tol": None}, "tol_relative=True scales tol"),
+    ({"lr_unit": ["1/L"]}, "one such unit per step size"),
+    ({"lr_unit": ["1/L", "per start"]}, "lr_unit"),
+])
+def test_start_dependent_arguments_are_checked(change, message):
+    kwargs = {"lr_unit": ["1/L", START_SCALED], "tol": 1e-4, "tol_relative": True, **change}
+    with pytest.raises(ValueError, match=message):
+        sweep(PROBLEMS, [{"name": "gd"}], [0.5, 1.0], steps=5, progress=False, **kwargs)

@@ -305,6 +305,8 @@ class ClaimResult:
         v, c, g = self.verdict, self.claim, self.gathered
         return {
             "id": c.id, "title": c.title, "where": c.source.section, "source": c.source.label,
+            "source_file": c.source.file, "source_paper": c.source.paper,
+            "source_authors": c.source.authors,
             "claim": c.statement, "paper_proof": c.proof.text,
             "statement": v.statement, "proof": v.proof,
             "statement_reason": v.statement_reason, "proof_reason": v.proof_reason,

@@ -94,14 +94,22 @@ def run_claim(claim_id: str, config: CheckConfig) -> ClaimResult:
                        seconds=time.perf_counter() - start, error=error)
 
 
-def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = True) -> list:
+def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = True,
+               expected: dict | None = None) -> list:
     """Run the claims ``ids`` (and, with ``repairs``, the repairs of each, right after it) and
     return their results in that order.
 
     Evidence that needs no run of the core (the sympy derivations a claim lists in
     ``derivations``, the tasks of its ``background_tasks(config)``) starts first in a worker
     process, and the claims that read no derivation run first here, so the two cores work side
-    by side, each with one BLAS thread."""
+    by side, each with one BLAS thread.
+
+    ``progress`` shows a bar on stderr. Its ETA is only shown when ``expected`` gives the
+    expected seconds of every claim to run (e.g. the durations recorded for them in the same
+    mode, :func:`claims.support.store.expected_seconds`): the bar then advances by each claim's
+    expected duration, so the remaining time is the expected work left at the measured pace.
+    Otherwise it counts claims and shows the elapsed time only (claims differ in duration by
+    two orders of magnitude: a count says nothing about the time left)."""
     from .symbolic import prefetch, submit
 
     claims = {}
@@ -109,6 +117,11 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
         claims[cid] = get_claim(cid)
         if repairs and "." not in cid:
             claims.update((r.id, r) for r in claims[cid].repairs)
+    weights = None
+    if expected is not None and all(cid in expected for cid in claims):
+        weights = {cid: max(float(expected[cid]), 0.0) for cid in claims}
+        if sum(weights.values()) <= 0:
+            weights = None
     with threadpool_limits(1):
         for claim in claims.values():
             for key, (fn, args) in claim.background_tasks(config).items():
@@ -116,21 +129,173 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
         prefetch(name for c in claims.values() for name in c.derivations)
         order = sorted(claims, key=lambda cid: bool(claims[cid].derivations))
         results = {}
-        bar = tqdm(order, desc="claims", unit="claim", disable=not progress, leave=False)
-        for cid in bar:
-            bar.set_postfix_str(cid)
-            results[cid] = run_claim(cid, config)
+        if weights is None:
+            bar = tqdm(total=len(order), desc="claims", unit="claim", disable=not progress,
+                       leave=False, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} claims "
+                                               "[{elapsed}, no ETA: durations unknown]{postfix}")
+        else:
+            bar = tqdm(total=sum(weights.values()), desc="claims", unit="s", disable=not progress,
+                       leave=False, bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]{postfix}")
+        with bar:
+            for cid in order:
+                bar.set_postfix_str(cid)
+                results[cid] = run_claim(cid, config)
+                bar.update(1 if weights is None else weights[cid])
     return [results[cid] for cid in claims]
 
 
-def replay_counterexample(claim_id: str, counterexample: dict) -> dict:
+REPLAY_SIZE_KEYS = {"steps": "steps", "max_steps": "steps", "time_points": "steps",
+                    "d": "d", "K": "K", "samples": "samples", "n": "samples", "m": "samples"}
+"""Integer fields of a replay record that size the work, and the cap
+(:data:`emc_theory.replay.DEFAULT_LIMITS`) each is held to, wherever it appears in the record."""
+MAX_RECORD_VALUES = 1_000_000
+"""Most numbers, strings and containers a replay record may hold (a JSON bomb is refused)."""
+
+
+def _check_matrix(path: str, value, eigenvalues=None) -> None:
+    """A ``matrix`` field means a symmetric positive definite matrix (a spectrum's carrier): a
+    square array of finite numbers, symmetric to rounding, with positive eigenvalues, and when
+    the record also lists ``eigenvalues``, those eigenvalues."""
+    import numbers
+
+    import numpy as np
+
+    shape_error = ValueError(f"{path} must be a square matrix: a list of n lists of n numbers")
+    if not isinstance(value, list) or not value or not all(
+            isinstance(row, list) and len(row) == len(value) for row in value):
+        raise shape_error
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+               for row in value for v in row):
+        raise TypeError(f"{path} must hold numbers only (no strings, booleans or objects)")
+    arr = np.array(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{path} must hold finite numbers only")
+    scale = float(np.abs(arr).max())
+    if not np.allclose(arr, arr.T, rtol=0, atol=1e-12 * scale):
+        asym = float(np.abs(arr - arr.T).max())
+        raise ValueError(f"{path} must be symmetric (it stands for a spectrum); it is not: "
+                         f"max |M - M^T| = {asym:.3g} against max |M| = {scale:.3g}")
+    lam = np.linalg.eigvalsh(arr)
+    if not lam[0] > 0:
+        raise ValueError(f"{path} must be positive definite; its smallest eigenvalue is "
+                         f"{lam[0]:.6g}")
+    if eigenvalues is not None:
+        stated = np.sort(np.array(eigenvalues, dtype=float))
+        if stated.shape != lam.shape or not np.allclose(lam, stated, rtol=1e-8, atol=0):
+            raise ValueError(f"{path} does not have the record's eigenvalues: the record was "
+                             "altered or its fields disagree")
+
+
+def check_replay_record(record, limits=None) -> dict:
+    """Check a claim's replay record as data before any replay function sees it: a JSON object
+    of plain JSON values (objects with string keys, lists, strings, finite numbers, booleans,
+    null), at most :data:`MAX_RECORD_VALUES` values; every size field
+    (:data:`REPLAY_SIZE_KEYS`) an integer within its cap (``limits``: as in
+    :func:`emc_theory.replay.check_limits`, raised explicitly); every ``eigenvalues`` list
+    finite, >= 0 and at most ``limits['d']`` long; every ``matrix`` symmetric positive
+    definite (:func:`_check_matrix`).
+    Returns ``record``; raises a ValueError/TypeError naming the field."""
+    import math
+    import numbers
+
+    from emc_theory.replay import check_limits
+
+    limits = check_limits(limits)
+    if not isinstance(record, dict):
+        raise TypeError(f"counterexample['replay'] must be a JSON object (dict), got "
+                        f"{type(record).__name__}")
+    count = 0
+    stack = [("counterexample['replay']", record, None)]
+    while stack:
+        path, value, key = stack.pop()
+        count += 1
+        if count > MAX_RECORD_VALUES:
+            raise ValueError(f"counterexample['replay'] holds more than {MAX_RECORD_VALUES} "
+                             "values: refused")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise TypeError(f"{path} must have string keys, got {k!r}")
+                stack.append((f"{path}[{k!r}]", v, k))
+            if "matrix" in value:
+                _check_matrix(f"{path}['matrix']", value["matrix"], value.get("eigenvalues"))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v, None) for i, v in enumerate(value))
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            pass
+        elif isinstance(value, numbers.Real):
+            if not math.isfinite(value):
+                raise ValueError(f"{path} must be finite, got {value!r}")
+        else:
+            raise TypeError(f"{path} must be a JSON value (object, list, string, number, "
+                            f"boolean or null), got {type(value).__name__}")
+        if key in REPLAY_SIZE_KEYS and value is not None and not isinstance(value, (dict, list)):
+            cap = REPLAY_SIZE_KEYS[key]
+            if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                    or not 0 <= value <= limits[cap]):
+                raise ValueError(f"{path} must be an integer in [0, {limits[cap]}] (cap "
+                                 f"limits[{cap!r}]; raise it with limits=), got {value!r}")
+        if key == "eigenvalues" and value is not None:
+            if not isinstance(value, list) or not all(
+                    isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0
+                    for v in value):
+                raise ValueError(f"{path} must be a list of numbers >= 0 (a spectrum)")
+            if len(value) > limits["d"]:
+                raise ValueError(f"{path} holds {len(value)} eigenvalues, more than the cap "
+                                 f"limits['d'] = {limits['d']} (raise it with limits=)")
+    return record
+
+
+def replay_counterexample(claim_id: str, counterexample: dict, limits=None) -> dict:
     """Rerun a counterexample from its JSON record and return the outcome it gives now.
 
-    A claim with a ``replay`` function replays its own records; otherwise the record is an
-    optimizer run (:func:`emc_theory.replay.replay`)."""
-    claim = get_claim(claim_id)
+    The record is checked first: ``counterexample`` is an object whose ``claim`` names
+    ``claim_id`` (a record of another claim is refused) and whose ``replay`` passes
+    :func:`check_replay_record` (caps ``limits``). A claim with a ``replay`` function replays
+    its own records; otherwise the record is an optimizer run, replayed by
+    :func:`emc_theory.replay.replay` after its schema check."""
+    cid = normalise_id(claim_id)
+    if not isinstance(counterexample, dict):
+        raise TypeError(f"counterexample must be a JSON object (dict) with fields 'claim' and "
+                        f"'replay', got {type(counterexample).__name__}")
+    missing = [k for k in ("claim", "replay") if k not in counterexample]
+    if missing:
+        raise ValueError(f"counterexample lacks the field(s) {missing}")
+    owner = counterexample["claim"]
+    try:
+        owner_id = normalise_id(owner)
+    except UnknownClaimError:
+        owner_id = None
+    if owner_id != cid:
+        raise ValueError(f"counterexample['claim'] = {owner!r}: this record belongs to another "
+                         f"claim, not to {cid}; replay it as that claim")
+    record = check_replay_record(counterexample["replay"], limits)
+    claim = get_claim(cid)
     if claim.replay is not None:
-        return claim.replay(counterexample["replay"])
+        return claim.replay(record)
     from emc_theory.replay import replay
 
-    return replay(counterexample["replay"]).summary()
+    return replay(record, limits=limits).summary()
+
+
+def compare_outcomes(recorded: dict, replayed: dict, rtol: float = 1e-9) -> dict:
+    """``{key: (recorded, replayed)}`` for the shared fields of two outcomes that differ (numbers
+    beyond relative ``rtol``, anything else unequal; NaN equals NaN); a KeyError-free check that
+    a replay reproduces its record is ``not compare_outcomes(...)`` plus a shared key."""
+    import math
+
+    def close(a, b):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return a == b
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+                return True
+            return math.isclose(a, b, rel_tol=rtol, abs_tol=1e-300)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return all(close(a[k], b[k]) for k in a if k in b)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+        return a == b
+
+    return {k: (recorded[k], replayed[k]) for k in sorted(set(recorded) & set(replayed))
+            if not close(recorded[k], replayed[k])}

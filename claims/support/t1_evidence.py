@@ -28,28 +28,33 @@ def _counts(values) -> dict:
 
 
 def grid_evidence(claim: str, subject, problems, p: dict, seed: int) -> dict:
-    """Run the grid of plan ``p`` (one sweep per (K, d); ``problems(d, seed)`` gives
+    """Run the grid of plan ``p`` (one sweep per d; ``problems(d, seed)`` gives
     ``(label, problem, natural length)``): per reading, the cell counts of the rule, run classes
     and calibrated categories per schedule, failures per step and start scale, cells per
     problem, the frozen-weights comparison and (for the first failed cell) a replayed
-    counterexample. A subject without readings runs once per distinct d."""
+    counterexample. The (K, d) pairs of one d share its start points (the first of the
+    directions drawn pair by pair); a subject without readings runs once per distinct d."""
     rng = np.random.default_rng(seed)
     labels = [label for label, _ in grid.method_specs(subject, 1)]
     out = {r: {"totals": {}, "classes": {s: {} for s in subject.schedules},
-               "against": {s: {} for s in subject.schedules}, "failures": {},
+               "against": {s: {} for s in subject.candidates}, "failures": {},
                "by_problem": {}, "frozen": None, "witness": None} for r in labels}
     K_d = p["K_d"] if subject.readings else list(dict.fromkeys((1, d) for _, d in p["K_d"]))
     start_scales = p["start_scales"]
     scale_idx, seed_idx = np.divmod(np.arange(len(start_scales) * p["seeds"]), p["seeds"])
-    for K, d in K_d:
-        entries = problems(d, seed)
-        directions = rng.standard_normal((p["seeds"], d))
-        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    directions = {}
+    for _, d in K_d:   # one draw per pair, in order; the pairs of one d share its first draw
+        draw = rng.standard_normal((p["seeds"], d))
+        directions.setdefault(d, draw / np.linalg.norm(draw, axis=1, keepdims=True))
+    for d in directions:
+        entries, Ks = problems(d, seed), [K for K, dd in K_d if dd == d]
         scales = np.asarray(start_scales)[scale_idx]
-        starts = {label: problem.x_star + (s * scales)[:, None] * directions[seed_idx]
+        starts = {label: problem.x_star + (s * scales)[:, None] * directions[d][seed_idx]
                   for label, problem, s in entries}
-        frozen = bool(subject.readings) and tuple(p["frozen_K_d"] or ()) == (K, d)
-        for reading, runs in grid.run_grid(subject, entries, starts, K, p, frozen).items():
+        frozen_K = (p["frozen_K_d"][0] if subject.readings and p["frozen_K_d"]
+                    and p["frozen_K_d"][1] == d else None)
+        for (K, reading), runs in grid.run_grid(subject, entries, starts, Ks, p,
+                                                frozen_K).items():
             res, summary = out[reading], grid.cell_summary(runs, subject)
             _add(res["totals"], {k: v for k, v in summary.items() if np.isscalar(v)})
             for name, per_problem in summary["by_problem"].items():
@@ -57,17 +62,20 @@ def grid_evidence(claim: str, subject, problems, p: dict, seed: int) -> dict:
                      {label: n for (label, _, _), n in zip(entries, per_problem)})
             for s, sched in enumerate(subject.schedules):
                 _add(res["classes"][sched], _counts(runs.kind[:, s]))
-                _add(res["against"][sched], _counts(runs.category[:, s]))
+                if sched in subject.candidates:
+                    _add(res["against"][sched], _counts(runs.category[:, s]))
             _add(res["failures"], grid.failure_table(runs.kind, subject, scale_idx,
                                                      len(start_scales)))
-            if frozen:
+            if runs.frozen is not None:
+                adaptive = runs.kind[:, [subject.schedules.index(c) for c in subject.candidates]]
                 res["frozen"] = {
-                    "K": K, "d": d, "runs": int(runs.kind.size),
-                    "converged_adaptive": int((runs.kind == "converged").sum()),
+                    "K": K, "d": d, "schedules": list(subject.candidates),
+                    "runs": int(adaptive.size),
+                    "converged_adaptive": int((adaptive == "converged").sum()),
                     "converged_frozen": int((runs.frozen == "converged").sum()),
-                    "failed_adaptive": int(np.isin(runs.kind, grid.FAILED_STATUSES).sum()),
+                    "failed_adaptive": int(np.isin(adaptive, grid.FAILED_STATUSES).sum()),
                     "failed_frozen": int(np.isin(runs.frozen, grid.FAILED_STATUSES).sum()),
-                    "class_differs": int((runs.kind != runs.frozen).sum())}
+                    "class_differs": int((adaptive != runs.frozen).sum())}
             if summary["first_failed"].size and res["witness"] is None:
                 prob, start = summary["first_failed"][0]
                 label, problem, _ = entries[prob]
@@ -85,6 +93,48 @@ def grid_evidence(claim: str, subject, problems, p: dict, seed: int) -> dict:
         res["smallest"] = grid.smallest_failing_scale(res["failures"], start_scales)
         res["failures"] = {k: v.tolist() for k, v in res["failures"].items()}
     return out
+
+
+def reading_facts(subject, res: dict, found: dict, plateau: dict, h_linear) -> dict:
+    """The per-reading facts of T1 (by the names of its ``ReadingFacts``) from the grid's totals
+    ``res``, the search's result, the plateau and the reading's linearity."""
+    t, by = res["totals"], res["by_problem"]
+    res["far_only"] = [k for k, v in res["failures"].items()
+                       if k.split()[0] in subject.candidates and v[0] == 0 and v[-1] > 0]
+    return dict(
+        cells=t["cells"], cells_converged=t["converged"], cells_pending=t["pending"],
+        cells_keeping_pace=t["keeping_pace"], cells_lagging=t["lagging"],
+        cells_uninformative=t["uninformative"], cells_failed_unrescued=t["failed_unrescued"],
+        cells_failed_rescued=t["failed_rescued"],
+        uniform_schedule_all_problems=t["uniform_groups"] == t["groups"],
+        uniform_groups=t["uniform_groups"], groups=t["groups"],
+        search_failures_unrescued=int(found["failing"] and not found["rescued"]),
+        search_failures_rescued=int(found["failing"] and found["rescued"]),
+        constant_cells_converged=t["constant_cells_converged"],
+        converged_by_problem=by["converged"], pending_by_problem=by["pending"],
+        lagging_by_problem=by["lagging"], uninformative_by_problem=by["uninformative"],
+        runs_by_schedule=res["classes"], runs_against_control=res["against"],
+        smallest_failing_scale=res["smallest"],
+        diminishing_steps_failing_only_from_far=res["far_only"],
+        constant_step_plateau=plateau, frozen_weights=res["frozen"], h_linear=h_linear)
+
+
+def parameters(subject, p: dict, readings: list, problems: list, seed: int) -> dict:
+    """The record of T1's protocol: the subject, the grid, the calibration, the roles."""
+    return {
+        "subject": subject.name, "K_d": [list(kd) for kd in p["K_d"]], "readings": readings,
+        "problems": problems, "schedules": list(subject.schedules),
+        "candidate_schedules": list(subject.candidates),
+        "eta0_times_L": list(subject.eta_times_L),
+        "start_scaled_eta0": "1/(L max(1, ||grad f(x0)||_inf))" if subject.start_scaled else None,
+        "start_scales": list(p["start_scales"]), "seeds": p["seeds"], "steps": p["steps"],
+        "tol": f"{p['tol']:g} * max(1, ||grad f(x0)||)", "control": grid.CALIBRATOR,
+        "control_multiple": p["multiple"], "divergence_factor": p["divergence_factor"],
+        "tau_frozen": p["tau_frozen"], "frozen_comparison_K_d": list(p["frozen_K_d"]),
+        "roles_K_d": list(p["roles_K_d"]), "plateau_eta0_times_L": list(p["plateau"]),
+        "search": p["search"], "spectral_K": list(p["spectral_K"]),
+        "spectral_steps": p["spectral_steps"],
+        "pep": {k: list(v) for k, v in p["pep"].items()}, "seed": seed}
 
 
 def grid_summary(reading: str, res: dict) -> Evidence:

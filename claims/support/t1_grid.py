@@ -54,8 +54,9 @@ def step_columns(subject) -> tuple:
 @dataclass
 class GridRuns:
     """One method's runs on a (K, d) grid, arrays of shape ``(P, schedules, steps, starts)``:
-    run class, calibrated category (:data:`RUN_CATEGORIES`), stop step, final gradient norm,
-    tolerance and step size; ``frozen``: classes of the same runs with weights frozen uniform
+    run class, calibrated category (:data:`RUN_CATEGORIES`; ``""`` outside the candidate
+    schedules), stop step, final gradient norm, tolerance and step size; ``frozen``: classes of
+    the candidate runs with weights frozen uniform, shape ``(P, candidates, steps, starts)``
     (None unless asked)."""
 
     kind: np.ndarray
@@ -88,37 +89,53 @@ def calibrate(kind, exponent, control_kind, control_stop, control_exponent, step
     return category
 
 
-def run_grid(subject, entries, starts: dict, K, p: dict, frozen: bool = False) -> dict:
-    """The subject's methods and the calibrator on ``entries`` (``(label, problem, length)``) of
-    one d from ``starts`` (label -> ``(S, d)``): one sweep, every run classified, calibrated
-    and reshaped to ``(P, schedules, steps, starts)`` per method label."""
-    methods = method_specs(subject, K)
-    configs = [spec for _, spec in methods]
-    if frozen:
-        configs += [{**spec, "tau": p["tau_frozen"]} for _, spec in methods]
-    self_calibrated = all(spec == CALIBRATOR for spec in configs)
-    if not self_calibrated:
-        configs.append(CALIBRATOR)
+def _sweep_grid(subject, entries, starts: dict, configs: list, schedules, p: dict) -> tuple:
+    """One sweep of ``configs`` over the grid, classified and reshaped to ``(P, configs,
+    schedules, steps, starts)``: run classes, exponents, stop steps, final gradient norms,
+    tolerances and step sizes."""
     lrs, units, _ = step_columns(subject)
     table = sweep({label: problem for label, problem, _ in entries}, configs, lrs, lr_unit=units,
-                  schedules=subject.schedules, start_points=starts, steps=p["steps"],
-                  tol=p["tol"], tol_relative=True, divergence_factor=p["divergence_factor"],
-                  history=True, progress=False)
+                  schedules=schedules, start_points=starts, steps=p["steps"], tol=p["tol"],
+                  tol_relative=True, divergence_factor=p["divergence_factor"], history=True,
+                  progress=False)
     out = classify_runs(table.histories["grad_norm"], table.column("status"),
                         f_gap=table.histories["f_gap"])
-    shape = (len(entries), len(configs), len(subject.schedules), len(lrs), -1)
-    kind, exponent = out.kind.reshape(shape), out.exponent.reshape(shape)
-    stop = table.column("stop_step").astype(int).reshape(shape)
-    columns = {name: table.column(name).reshape(shape)
-               for name in ("final_grad_norm", "tol", "lr")}
-    c = len(configs) - 1
+    shape = (len(entries), len(configs), len(schedules), len(lrs), -1)
+    return tuple(a.reshape(shape) for a in (
+        out.kind, out.exponent, table.column("stop_step").astype(int),
+        table.column("final_grad_norm"), table.column("tol"), table.column("lr")))
+
+
+def run_grid(subject, entries, starts: dict, Ks, p: dict, frozen_K=None) -> dict:
+    """The subject's methods for every K in ``Ks`` on ``entries`` (``(label, problem,
+    length)``) of one d from ``starts`` (label -> ``(S, d)``), every schedule the subject runs;
+    the calibrator and, for ``frozen_K``, the same methods with weights frozen uniform, on the
+    candidate schedules. Two sweeps (one program per configuration); every run classified, the
+    candidate runs calibrated (other runs' category is ``""``), arrays of shape ``(P,
+    schedules, steps, starts)``; keys ``(K, method label)``."""
+    methods = [(K, label, spec) for K in Ks for label, spec in method_specs(subject, K)]
+    configs = [spec for _, _, spec in methods]
+    kind, exponent, stop, gn, tol, eta0 = _sweep_grid(subject, entries, starts, configs,
+                                                      subject.schedules, p)
+    frozen = [i for i, (K, _, _) in enumerate(methods) if K == frozen_K]
+    extra = [{**configs[i], "tau": p["tau_frozen"]} for i in frozen]
+    calibrated = not all(spec == CALIBRATOR for spec in configs)
+    cand = [subject.schedules.index(s) for s in subject.candidates]
+    if calibrated or extra:
+        extra_kind, extra_exp, extra_stop, *_ = _sweep_grid(
+            subject, entries, starts, extra + [CALIBRATOR] * calibrated, subject.candidates, p)
+    if calibrated:
+        control = extra_kind[:, -1], extra_stop[:, -1], extra_exp[:, -1]
     runs = {}
-    for i, (label, _) in enumerate(methods):
-        runs[label] = GridRuns(
-            kind[:, i], calibrate(kind[:, i], exponent[:, i], kind[:, c], stop[:, c],
-                                  exponent[:, c], p["steps"], p["multiple"]),
-            stop[:, i], columns["final_grad_norm"][:, i], columns["tol"][:, i],
-            columns["lr"][:, i], kind[:, len(methods) + i] if frozen else None)
+    for i, (K, label, _) in enumerate(methods):
+        if not calibrated:
+            control = kind[:, i][:, cand], stop[:, i][:, cand], exponent[:, i][:, cand]
+        category = np.full(kind[:, i].shape, "", dtype=object)
+        category[:, cand] = calibrate(kind[:, i][:, cand], exponent[:, i][:, cand], *control,
+                                      p["steps"], p["multiple"])
+        runs[K, label] = GridRuns(
+            kind[:, i], category, stop[:, i], gn[:, i], tol[:, i], eta0[:, i],
+            extra_kind[:, frozen.index(i)] if i in frozen else None)
     return runs
 
 
@@ -215,16 +232,18 @@ def replayed_counterexample(claim: str, description: str, spec: dict) -> Counter
     return Counterexample(claim, description, spec, outcome)
 
 
-def candidate_outcomes(subject, spec: dict, problem, x0: np.ndarray, steps: int, p: dict):
+def candidate_outcomes(subject, spec: dict, problem, x0: np.ndarray, steps: int, p: dict,
+                       classify: bool = True):
     """Every (candidate schedule, step column) from the start points ``x0`` (S, d): run
-    classes, final gradient norms, step sizes and tolerances, each of shape
-    ``(S, candidates, steps)``."""
+    classes (only the runner's statuses unless ``classify``), final gradient norms, step sizes
+    and tolerances, each of shape ``(S, candidates, steps)``."""
     lrs, units, _ = step_columns(subject)
     table = sweep([problem], [spec], lrs, lr_unit=units, schedules=subject.candidates,
                   start_points=x0, steps=steps, tol=p["tol"], tol_relative=True,
-                  divergence_factor=p["divergence_factor"], history=True, progress=False)
-    kind = classify_runs(table.histories["grad_norm"], table.column("status"),
-                         f_gap=table.histories["f_gap"]).kind
+                  divergence_factor=p["divergence_factor"], history=classify, progress=False)
+    kind = (classify_runs(table.histories["grad_norm"], table.column("status"),
+                          f_gap=table.histories["f_gap"]).kind if classify
+            else table.column("status"))
     shape = (len(subject.candidates), len(lrs), x0.shape[0])
     return tuple(np.moveaxis(a.reshape(shape), -1, 0) for a in (
         kind, table.column("final_grad_norm"), table.column("lr"), table.column("tol")))
@@ -256,7 +275,7 @@ def search(subject, reading: str, search_p: dict, p: dict, seed: int) -> dict:
     def negative_badness(z):
         evaluated[0] += z.shape[1]
         kind, gn, _, tol = candidate_outcomes(subject, spec_of[reading], problem,
-                                              start_from(problem, z.T), steps, p)
+                                              start_from(problem, z.T), steps, p, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             bad = np.where(np.isin(kind, FAILED_STATUSES), SEARCH_BADNESS_DIVERGED,
                            np.maximum(np.log10(gn / tol), 0.0))[..., :n_fixed]

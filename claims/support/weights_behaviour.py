@@ -25,6 +25,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Optional
 
+import mpmath
 import numpy as np
 
 from emc_theory import EMC, cascade_weights, effective_memory
@@ -65,6 +66,54 @@ class WeightRule:
 def paper_lambdas(K: int) -> tuple:
     """:math:`\\lambda_k = k/K` (the paper's)."""
     return tuple(Fraction(k, K) for k in range(1, K + 1))
+
+
+PAPER_RULE = WeightRule("the paper's weights, lambda_k = k/K", paper_lambdas, lambda h: h)
+"""The paper's rule as a :class:`WeightRule` (its weights equal the core's
+:func:`~emc_theory.cascade_weights`)."""
+
+
+def rule_of(subject: Optional[WeightRule]) -> WeightRule:
+    """The weight rule under test: ``subject``, or the paper's (:math:`\\lambda_k = k/K`,
+    :math:`u(\\tilde H) = \\tilde H`) for ``None``."""
+    return PAPER_RULE if subject is None else subject
+
+
+def logit_order(subject: Optional[WeightRule], ht) -> Optional[str]:
+    """Common sign over K in ``K_GRID`` of :math:`\\lambda_{k+1}u(\\tilde H) - \\lambda_k
+    u(\\tilde H)` at ``ht`` (exact: Fractions): ``"+"`` (the weights increase with k, so the
+    longest level's weight exceeds 1/K and the shortest's is below), ``"-"``, ``"0"`` (uniform),
+    ``None`` if the sign differs between levels or K."""
+    rule = rule_of(subject)
+    u = rule.entropy_map(Fraction(ht))
+    steps = [(b - a) * u for K in K_GRID
+             for a, b in zip(rule.lambdas(K), rule.lambdas(K)[1:])]
+    signs = {"+" if x > 0 else "-" if x < 0 else "0" for x in steps}
+    return signs.pop() if len(signs) == 1 else None
+
+
+def memory_closed_form(subject: Optional[WeightRule], K: int, ht, tau: float = 1.0) -> float:
+    """:math:`T = \\sum_k e^{\\lambda_k u/\\tau} 2^k / \\sum_k e^{\\lambda_k u/\\tau}` at
+    ``ht``, evaluated with 30-digit arithmetic (mpmath) from the rule's exact lambdas."""
+    rule = rule_of(subject)
+    u = rule.entropy_map(Fraction(ht))
+    with mpmath.workdps(30):
+        w = [mpmath.exp(mpmath.mpf(lam.numerator) / lam.denominator * mpmath.mpf(u.numerator)
+                        / u.denominator / tau) for lam in map(Fraction, rule.lambdas(K))]
+        return float(mpmath.fsum(wk * 2**k for k, wk in enumerate(w, 1)) / mpmath.fsum(w))
+
+
+def memory_effect(profile: dict, subject: Optional[WeightRule]) -> tuple:
+    """``(by_K, matches)``: per K of the profile, the effective memory at Ht = 0 and 1 (tau = 1,
+    from the rule's weights) and their ratio T(1)/T(0); and whether both agree with
+    :func:`memory_closed_form` to 1e-12 relative (``None`` if the profile lacks a K)."""
+    by_K, matches = {}, True
+    for K, row in profile["rows"].items():
+        t0, t1 = row["T0"], row["T1"]
+        by_K[K] = {"T0": t0, "T1": t1, "T1_over_T0": t1 / t0}
+        for ht, value in ((0, t0), (1, t1)):
+            matches &= abs(value - memory_closed_form(subject, K, ht)) <= 1e-12 * abs(value)
+    return by_K, (matches if by_K else None)
 
 
 def _weights_of(subject: Optional[WeightRule]) -> Callable:
@@ -186,6 +235,20 @@ def replay(spec: dict) -> dict:
             "alpha_K": float(d["weights"][0, -1]), "uniform_memory": (2 ** (K + 1) - 2) / K}
 
 
+def memory_effect_text(by_K: dict) -> str:
+    """The size of the effect in words: T(0) -> T(1) and their ratio at the smallest, middle and
+    largest K."""
+    Ks = sorted(by_K)
+    shown = dict.fromkeys([Ks[0], Ks[len(Ks) // 2], Ks[-1]])
+    return "; ".join(f"K={K}: T(0) = {by_K[K]['T0']:.3f} -> T(1) = {by_K[K]['T1']:.3f} "
+                     f"(T(1)/T(0) = {by_K[K]['T1_over_T0']:.3f})" for K in shown)
+
+
+def weights_at(profile: dict, ht: int) -> dict:
+    """Per K (tau = 1): ``(alpha_1, alpha_K)`` at Ht = ``ht`` (0 or 1) from the profile."""
+    return {K: (r[f"alpha1_{ht}"], r[f"alphaK_{ht}"]) for K, r in profile["rows"].items()}
+
+
 @dataclass(frozen=True)
 class WeightSymbolic:
     """The symbolic facts Propositions 1 and 2 read, for the paper's rule or a control's:
@@ -201,9 +264,11 @@ class WeightSymbolic:
     evidence: list = field(default_factory=list)
 
 
+@lru_cache(maxsize=16)
 def weight_symbolic(subject: Optional[WeightRule]) -> WeightSymbolic:
     """The symbolic facts of the paper's rule (derivations ``softmax_limits``,
-    ``effective_memory``) or of a control's (:func:`proofs.subject_formulas.weight_rule`)."""
+    ``effective_memory``) or of a control's (:func:`proofs.subject_formulas.weight_rule`);
+    cached (the derivation of a rule is the same whichever claim asks)."""
     memory = derivation_result("effective_memory")
     if subject is None:
         limits = derivation_result("softmax_limits")

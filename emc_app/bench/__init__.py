@@ -1,21 +1,29 @@
 r"""``emc-theory bench``: the cost of the core, measured side by side in one process.
 
 Every timing runs with one thread (``threadpoolctl``; ``torch.set_num_threads(1)``), the cases of a
-section interleaved (:mod:`~emc_app.bench.harness`). Sections (:mod:`~emc_app.bench.cases`):
+section interleaved (:mod:`~emc_app.bench.harness`), every step ratio paired with the *honest
+floor* of its K: the least memory traffic of a step with K buffers over d floats, an in-place
+pass over :math:`(K+1) d` floats (the K buffers and the gradient read, the K buffers and the
+update written) plus one more read of the :math:`d` gradient floats, which the entropy needs
+before the weights (:mod:`~emc_app.bench.cases`). Sections:
 
-* ``steps``: the memory floor against one in-place EMC step per reading, for ``d`` in ``dims``,
+* ``steps``: the honest floor against one EMC step per reading, in place
+  (``update(..., inplace=True)``) and by default (the pure ``update``), for ``d`` in ``dims``,
   ``K`` in ``ks``, float64 and float32; with PyTorch (optional extra ``bench``) also
   ``torch.optim.SGD(momentum)``, ``torch.optim.Adam`` and EMC written with PyTorch foreach ops;
-* ``k_series``: step time against ``K`` at fixed ``d``, beside the floor of each K;
-* ``profile``: where a step's time goes: entropy pass alone, linear step, power step, and one
-  ``np.log`` / ``np.exp`` pass over ``d`` elements;
+* ``k_series``: in-place step time against ``K`` at fixed ``d``, beside the floor of each K;
+* ``profile``: where a step's time goes, against the honest floor: entropy pass alone, linear
+  and power steps in place, the linear step's default path with and without a buffer to
+  recycle, and one ``np.log`` / ``np.exp`` pass over ``d`` elements;
 * ``sweep``: the batched sweep engine at ``B`` runs against a Python loop of single-run
-  ``minimize`` calls, in run-steps per second;
+  ``minimize`` calls, in run-steps per second (and a peer backend's sweep, see
+  :data:`~emc_app.bench.cases.SWEEP_PEERS`);
 * ``sweep_profile``: the parts of one step of the largest sweep batch.
 
 The ``analysis`` (:mod:`~emc_app.bench.analysis`) holds the fitted exponents of time in ``d``
-and in ``K`` (claim C1) with the affine fit :math:`t = a + bK`, the profile's shares, the targets
-met or missed, and what the missed sweep-throughput and K-exponent targets would need.
+and in ``K`` (claim C1) with the affine fit :math:`t = a + bK`, the profile's shares, the default
+path's cost over the in-place one, the targets met, missed or not measured, and what the missed
+step, sweep-throughput and K-exponent targets would need.
 
 Results go to ``<out>/bench.json`` (the record, :mod:`~emc_app.bench.record`) and
 ``<out>/bench.md`` (tables, :mod:`~emc_app.bench.render`), with the machine and its load average
@@ -37,24 +45,28 @@ __all__ = ["FULL", "QUICK", "build_parser", "main", "measure"]
 
 def measure(cfg: dict, peers: dict | None = None, quick: bool = False) -> dict:
     """Run every section with settings ``cfg`` (:data:`QUICK` / :data:`FULL` shaped) and the
-    peer backends ``peers`` (name in :data:`~emc_app.bench.cases.PEERS` -> its module, e.g.
-    ``{"torch": torch}``) and return the complete record (measurements and analysis)."""
+    peer backends ``peers`` (name in :data:`~emc_app.bench.cases.PEERS` or
+    :data:`~emc_app.bench.cases.SWEEP_PEERS` -> its module, e.g. ``{"torch": torch}``) and
+    return the complete record (measurements and analysis)."""
     peers = {name: module for name, module in (peers or {}).items() if module is not None}
-    unknown = set(peers) - set(cases.PEERS)
+    known = {*cases.PEERS, *cases.SWEEP_PEERS}
+    unknown = set(peers) - known
     if unknown:
-        raise ValueError(f"unknown peer backends {sorted(unknown)}; known: {sorted(cases.PEERS)}")
+        raise ValueError(f"unknown peer backends {sorted(unknown)}; known: {sorted(known)}")
     torch = peers.get("torch")
     load_before = harness.load_average()
     with harness.one_thread():
         record = {"meta": {"quick": quick, "rounds": cfg["rounds"], "config": cfg,
                            "machine": harness.machine(),
                            "torch": torch.__version__ if torch else None,
+                           "peers": {name: getattr(peers.get(name), "__version__", None)
+                                     for name in sorted(known)},
                            "reference": cases.REFERENCE, "load_before": load_before,
                            "date": datetime.datetime.now().isoformat(timespec="seconds")}}
         record["steps"] = cases.time_steps(cfg, peers)
         record["k_series"] = cases.time_k_series(cfg)
         record["profile"] = cases.time_profile(cfg)
-        record["sweep"] = cases.time_sweep(cfg)
+        record["sweep"] = cases.time_sweep(cfg, peers)
         record["sweep_profile"] = cases.time_sweep_profile(cfg)
         record["torch_matches_numpy"] = cases.torch_matches_numpy(torch) if torch else None
     record["meta"]["load_after"] = harness.load_average()

@@ -1,10 +1,14 @@
 r"""What the benchmark's measurements say: fitted exponents (:mod:`emc_theory.fit`), where a step's
-time goes, the targets met or missed, and what the missed ones would need. Every function reads
-the measured sections of a record (:mod:`emc_app.bench.cases`) and returns plain data keyed by
-identifiers; :func:`analyse` computes the record's ``analysis`` section.
+time goes, the default path's cost over the in-place one, the targets met, missed or not
+measured, and what the missed ones would need. Every function reads the measured sections of a
+record (:mod:`emc_app.bench.cases`) and returns plain data keyed by identifiers; :func:`analyse`
+computes the record's ``analysis`` section.
 
-The targets are stated once, in :data:`TARGETS`: identifier, label, comparison, threshold and the
-conditions of the measurement they apply to; the label is rendered from these at render time.
+The targets are stated once, in :data:`TARGETS`: identifier, label, comparison, threshold, the
+measurement they read and its conditions, and the issue that set them; the label is rendered
+from these at render time. Step ratios are against the honest floor
+(:data:`~emc_app.bench.cases.FLOOR`); a record measured against another floor (schema 1 and 2)
+leaves the step targets not measured.
 """
 from __future__ import annotations
 
@@ -16,22 +20,46 @@ from scipy.optimize import brentq
 from emc_theory.emc import READINGS
 from emc_theory.fit import affine_fit, fitted_exponent
 
-from .cases import FLOOR, SWEEP, emc_case_id
+from .cases import (
+    FLOOR,
+    LEGACY_FLOOR,
+    REFERENCE,
+    SWEEP,
+    emc_case_id,
+    peer_emc_case_id,
+    sweep_case_id,
+)
+
+MEASURES = ("steps.ratio", "sweep.run_steps_per_s", "sweep.over_loop", "sweep.over_numpy",
+            "exponents.in_d", "exponents.in_K")
+"""What a target can read: ``<section>.<field>`` of the rows of a measured section, or the fitted
+exponents in d or in K (:func:`exponents`)."""
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return f"each {key}"
 
 
 @dataclass(frozen=True)
 class Target:
     """One target: ``measured <compare> threshold`` (``compare`` is ``"<="``, ``">="`` or
-    ``"within"`` a closed band ``(low, high)``) for the measurement selected by ``where``;
-    ``label`` is a ``str.format`` template over ``threshold`` (``threshold_M``: in millions; for a
-    band ``low``/``high``), the fields of
-    ``where`` and those of the subject of each evaluation (e.g. ``reading``, ``dtype``)."""
+    ``"within"`` a closed band ``(low, high)``), ``measured`` being the field ``measure``
+    (:data:`MEASURES`) of the rows selected by ``where``; a target is evaluated once per matching
+    row, its subject the row's fields named in ``each`` (e.g. ``reading``, ``dtype``), and is
+    *not measured* when no row matches. ``label`` is a ``str.format`` template over
+    ``threshold`` (``threshold_M``: in millions; for a band ``low``/``high``), the fields of
+    ``where`` and those of the subject (``each <field>`` where there is none); ``source`` is the
+    issue that set it."""
 
     id: str
     label: str
     compare: str
     threshold: float | tuple
+    measure: str
     where: dict = field(default_factory=dict)
+    each: tuple = ()
+    source: str = ""
 
     def __post_init__(self):
         if self.compare not in ("<=", ">=", "within"):
@@ -39,6 +67,8 @@ class Target:
         if (self.compare == "within") != isinstance(self.threshold, tuple):
             raise ValueError("a 'within' target takes a (low, high) threshold, the others a "
                              "number")
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}, got {self.measure!r}")
 
     def met(self, measured) -> bool:
         """Whether ``measured`` (a number; for a band, every number of a list) meets the
@@ -51,13 +81,13 @@ class Target:
 
     def text(self, subject: dict | None = None) -> str:
         """The label, filled in from the threshold, ``where`` and ``subject``."""
-        values = {**{k: _short(v) for k, v in self.where.items()}, **(subject or {})}
+        values = _Blank({**{k: _short(v) for k, v in self.where.items()}, **(subject or {})})
         if self.compare == "within":
             values["low"], values["high"] = self.threshold
         else:
             values["threshold"] = self.threshold
             values["threshold_M"] = self.threshold / 1e6
-        return self.label.format(**values)
+        return self.label.format_map(values)
 
 
 def _short(value):
@@ -69,24 +99,41 @@ def _short(value):
 
 _STEP = {"d": 10**6, "K": 5, "dtype": "float64"}
 _SWEEP = {"B": 10**4, "d": 50, "K": 5}
+
+
+def _step_target(backend: str, case: str, reading: str, threshold: float, how: str) -> Target:
+    """A step target of issue 17: the step ``case`` at most ``threshold`` honest floors."""
+    label = (f"{backend} {reading} step{how} <= {{threshold:g}}x the honest floor "
+             "(d={d}, K={K}, {dtype})")
+    return Target(f"step.{backend.lower()}.{reading}", label, "<=", threshold, "steps.ratio",
+                  {"case": case, **_STEP}, source="issue 17")
+
+
 TARGETS = (
-    Target("step.power.over_floor",
-           "power step <= {threshold:g}x memory floor (d={d}, K={K}, {dtype})", "<=", 6.0,
-           {"case": emc_case_id("power"), **_STEP}),
-    Target("step.linear.over_floor",
-           "linear step <= {threshold:g}x memory floor (d={d}, K={K}, {dtype})", "<=", 3.0,
-           {"case": emc_case_id("linear"), **_STEP}),
+    _step_target("NumPy", emc_case_id("power"), "power", 4.0, " in place"),
+    _step_target("NumPy", emc_case_id("linear"), "linear", 2.5, " in place"),
+    _step_target("JAX", peer_emc_case_id("jax", "power"), "power", 3.0, ""),
+    _step_target("JAX", peer_emc_case_id("jax", "linear"), "linear", 2.0, ""),
+    Target("sweep.jax.over_numpy",
+           "JAX sweep B={B}, d={d}, K={K} ({reading}, {dtype}) >= {threshold:g}x the NumPy "
+           "sweep's run-steps/s", ">=", 4.0, "sweep.over_numpy",
+           {"case": sweep_case_id("jax"), **_SWEEP, "reading": "power", "dtype": "float64"},
+           source="issue 17"),
     Target("sweep.run_steps_per_s",
            "sweep B={B}, d={d}, K={K} ({reading}, {dtype}) >= {threshold_M:.1f}M run-steps/s", ">=",
-           1.0e6, {"case": SWEEP, **_SWEEP}),
+           1.0e6, "sweep.run_steps_per_s", {"case": SWEEP, **_SWEEP}, ("reading", "dtype"),
+           "issue 7"),
     Target("sweep.over_loop", "sweep B={B} ({reading}, {dtype}) >= {threshold:g}x the Python loop",
-           ">=", 40.0, {"case": SWEEP, **_SWEEP}),
+           ">=", 40.0, "sweep.over_loop", {"case": SWEEP, **_SWEEP}, ("reading", "dtype"),
+           "issue 7"),
     Target("exponent.d", "exponent of step time in d (d >= {d_min}) within {low}..{high}",
-           "within", (0.85, 1.15), {"d_min": 10**5}),
+           "within", (0.85, 1.15), "exponents.in_d", {"d_min": 10**5}, source="issue 7"),
     Target("exponent.K", "exponent of step time in K within {low}..{high}", "within",
-           (0.85, 1.15)),
+           (0.85, 1.15), "exponents.in_K", source="issue 7"),
 )
-"""Issue 7's targets."""
+"""The targets of issues 7 and 17, each stated once (the step targets of issue 7, 6x and 3x an
+in-place pass over the (2K+3)d floats a step touched, gave way to issue 17's against the honest
+floor)."""
 
 
 def target(target_id: str) -> Target:
@@ -185,20 +232,21 @@ def unavoidable_sweep_parts(seconds: dict, B: int, readings, allowed_step_second
     return out
 
 
-def k_exponent_reach(k_rows: list, log_pass_seconds: float, band=None) -> dict:
+def k_exponent_reach(k_rows: list, log_pass_seconds: float, band=None, floor: str = FLOOR) -> dict:
     r"""What the K-exponent band (default: the ``exponent.K`` target's) asks of a step. The
     leanest conceivable step costs the memory floor's slope :math:`b_f` per level plus, as its
     only fixed part, the entropy's one ``np.log`` pass over ``d`` (:math:`t = t_{\log} + b_f K`;
     the floor's own fixed part is left out, which favours the band). Returns that step's fitted
     exponent over the measured K, and the per-level cost :math:`b^\ast` (and
     :math:`b^\ast / b_f`) at which a step with that fixed part would reach the band's lower edge
-    (``None`` if the lean step is already inside)."""
+    (``None`` if the lean step is already inside). ``floor`` is the floor case of the rows (the
+    record's reference)."""
     band = target("exponent.K").threshold if band is None else band
-    floor = sorted((r["K"], r["median_s"]) for r in k_rows if r["case"] == FLOOR)
-    if len(floor) < 2:
-        raise ValueError(f"k_rows must hold the {FLOOR} case at >= 2 values of K")
-    ks = np.array([k for k, _ in floor], float)
-    slope = affine_fit(ks, [t for _, t in floor]).b
+    times = sorted((r["K"], r["median_s"]) for r in k_rows if r["case"] == floor)
+    if len(times) < 2:
+        raise ValueError(f"k_rows must hold the {floor} case at >= 2 values of K")
+    ks = np.array([k for k, _ in times], float)
+    slope = affine_fit(ks, [t for _, t in times]).b
 
     def exponent(per_level: float) -> float:
         return fitted_exponent(ks, log_pass_seconds + per_level * ks)
@@ -213,17 +261,80 @@ def k_exponent_reach(k_rows: list, log_pass_seconds: float, band=None) -> dict:
             "per_level_over_floor_for_band": None if needed is None else needed / slope}
 
 
+def step_reach(profile: dict) -> dict | None:
+    r"""What the NumPy step targets ask, from the profile (ratios paired with the honest floor in
+    the same rounds). NumPy evaluates a float64 ``log`` or ``exp`` as its own pass over the
+    elements, and a step needs the entropy's log of every gradient entry and, for the power
+    reading, :math:`|\tilde m|^{\gamma} = \exp(\gamma \log|\tilde m|)`, a log and an exp of
+    every entry; no NumPy step can cost less than the honest floor plus those passes:
+
+    .. math:: t_{\text{linear}} \ge t_f + t_{\log},\qquad
+              t_{\text{power}} \ge t_f + 2 t_{\log} + t_{\exp}.
+
+    Per reading (``linear``, ``power``): that least cost and the measured in-place step, both in
+    honest floors, their difference ``rest`` (the other passes NumPy makes over the tiles: the
+    entropy's scaling, squares and sums, the cascade's K-wide products and sums), the target's
+    threshold, and whether the least cost is within it. ``None`` for
+    a profile without the honest floor (schema 1 and 2) or at another d, K or dtype than the
+    targets'."""
+    ratios = profile.get("ratios")
+    where = target("step.numpy.power").where
+    if (not ratios or FLOOR not in ratios
+            or any(profile[k] != where[k] for k in ("d", "K", "dtype"))):
+        return None
+    log, exp = ratios["np.log"], ratios["np.exp"]
+    least = {"linear": 1.0 + log, "power": 1.0 + 2.0 * log + exp}
+    out = {}
+    for reading in ("power", "linear"):
+        t = target(f"step.numpy.{reading}")
+        measured = ratios[emc_case_id(reading)]
+        out[reading] = {"least_over_floor": least[reading], "measured_over_floor": measured,
+                        "rest_over_floor": measured - least[reading], "target": t.threshold,
+                        "target_reachable": t.met(least[reading])}
+    return out
+
+
+def record_floor(record: dict) -> str:
+    """The floor case the record's step ratios are paired with (:data:`LEGACY_FLOOR` for a record
+    that does not say)."""
+    return record["meta"].get("reference", LEGACY_FLOOR)
+
+
 def reach(record: dict, steps_by_reading: dict) -> dict:
-    """What the sweep-throughput and K-exponent targets would need, from the measured parts
-    (:func:`unavoidable_sweep_parts`, :func:`k_exponent_reach`)."""
+    """What the step, sweep-throughput and K-exponent targets would need, from the measured parts
+    (:func:`step_reach`, :func:`unavoidable_sweep_parts`, :func:`k_exponent_reach`)."""
     prof, sprof = record["profile"], record["sweep_profile"]
     k_d = record["k_series"][0]["d"]
     if prof["d"] != k_d:
         raise ValueError(f"the profile's d ({prof['d']}) must be the K series' d ({k_d})")
     readings = sorted(steps_by_reading, key=_reading_order)
-    return {"sweep": unavoidable_sweep_parts(sprof["seconds"], sprof["B"], readings,
+    return {"steps": step_reach(prof),
+            "sweep": unavoidable_sweep_parts(sprof["seconds"], sprof["B"], readings,
                                              allowed_sweep_step_seconds(sprof["B"])),
-            "K_exponent": k_exponent_reach(record["k_series"], prof["seconds"]["np.log"])}
+            "K_exponent": k_exponent_reach(record["k_series"], prof["seconds"]["np.log"],
+                                           floor=record_floor(record))}
+
+
+def default_path(steps: list, profile: dict) -> dict:
+    """The default (pure) ``update``'s cost over the in-place one, in honest floors: per reading
+    at the step targets' d, K and dtype (``inplace``, ``default``, their difference ``extra``);
+    and from the profile, the linear step in place, by default with a recycled buffer and by
+    default with a fresh allocation (``default_held``). Empty where not measured."""
+    where = target("step.numpy.power").where
+    by_case = {r["case"]: r["ratio"] for r in steps
+               if all(r[k] == where[k] for k in ("d", "K", "dtype"))}
+    out = {"steps": {}, "profile": {}}
+    for reading in READINGS:
+        inplace, default = emc_case_id(reading), emc_case_id(reading, "default")
+        if inplace in by_case and default in by_case:
+            out["steps"][reading] = {"inplace": by_case[inplace], "default": by_case[default],
+                                     "extra": by_case[default] - by_case[inplace]}
+    ratios = profile.get("ratios") or {}
+    cases = {"inplace": emc_case_id("linear"), "recycled": emc_case_id("linear", "default"),
+             "fresh": emc_case_id("linear", "default_held")}
+    if all(case in ratios for case in cases.values()):
+        out["profile"] = {name: ratios[case] for name, case in cases.items()}
+    return out
 
 
 # ----------------------------------------------------------------------------- targets
@@ -233,38 +344,33 @@ def _matches(row: dict, where: dict) -> bool:
     return all(row.get(k) == v for k, v in where.items())
 
 
+def _rows(record: dict, exps: dict, t: Target) -> list:
+    """The (subject, measured value) pairs of target ``t`` in the record."""
+    section, name = t.measure.split(".", 1)
+    if section == "exponents":
+        values = ([r["exponent"] for r in exps["in_d"]] if name == "in_d" else
+                  [v["exponent"] for case, v in exps["in_K"].items() if case_reading(case)])
+        return [({}, [min(values), max(values)])] if values else []
+    if section == "steps" and record_floor(record) != REFERENCE:
+        return []   # ratios against another floor than the targets'
+    return [({k: row[k] for k in t.each}, row[name]) for row in record[section]
+            if name in row and _matches(row, t.where)]
+
+
 def evaluate_targets(record: dict, exps: dict) -> list:
-    """Each target of :data:`TARGETS` that the record measured: ``{"id", "subject", "measured",
-    "met"}`` (``subject``: what the evaluation is of beyond the target's ``where``, e.g. the
-    sweep's reading and dtype; a band's ``measured`` is ``[min, max]``). In the order of
-    :data:`TARGETS`, the sweep's targets per sweep row in the record's order."""
-    groups = {"step": [t for t in TARGETS if t.id.startswith("step.")],
-              "sweep": [t for t in TARGETS if t.id.startswith("sweep.")],
-              "exponent": [t for t in TARGETS if t.id.startswith("exponent.")]}
-    if sum(map(len, groups.values())) != len(TARGETS):  # a new kind of target needs a branch
-        raise ValueError("every target id must start with step., sweep. or exponent.")
+    """Every target of :data:`TARGETS`, in that order: ``{"id", "subject", "measured",
+    "met"}`` once per matching row (``subject``: the row's fields named in the target's
+    ``each``, e.g. the sweep's reading and dtype, in the record's order; a band's ``measured`` is
+    ``[min, max]``), or once with ``measured`` and ``met`` ``None`` where the record has no
+    matching row (not measured: e.g. the JAX targets without JAX, or the step targets of a record
+    against another floor)."""
     out = []
-    for t in groups["step"]:
-        for row in record["steps"]:
-            if _matches(row, t.where):
-                out.append({"id": t.id, "subject": {}, "measured": row["ratio"],
-                            "met": t.met(row["ratio"])})
-    sweep_measure = {"sweep.run_steps_per_s": "run_steps_per_s", "sweep.over_loop": "over_loop"}
-    for row in record["sweep"]:
-        for t in groups["sweep"]:
-            if _matches(row, t.where):
-                value = row[sweep_measure[t.id]]
-                out.append({"id": t.id, "subject": {"reading": row["reading"],
-                                                    "dtype": row["dtype"]},
-                            "measured": value, "met": t.met(value)})
-    found = {"exponent.d": [r["exponent"] for r in exps["in_d"]],
-             "exponent.K": [v["exponent"] for case, v in exps["in_K"].items()
-                            if case_reading(case)]}
-    for t in groups["exponent"]:
-        values = found[t.id]
-        if values:
-            out.append({"id": t.id, "subject": {}, "measured": [min(values), max(values)],
-                        "met": t.met(values)})
+    for t in TARGETS:
+        found = _rows(record, exps, t)
+        out += [{"id": t.id, "subject": subject, "measured": value, "met": t.met(value)}
+                for subject, value in found]
+        if not found:
+            out.append({"id": t.id, "subject": {}, "measured": None, "met": None})
     return out
 
 
@@ -274,4 +380,5 @@ def analyse(record: dict) -> dict:
     steps_by_reading = sweep_steps(record["sweep"], record["sweep_profile"])
     return {"exponents": exps, "profile_shares": profile_shares(record["profile"]),
             "sweep_steps": steps_by_reading, "reach": reach(record, steps_by_reading),
+            "default_path": default_path(record["steps"], record["profile"]),
             "targets": evaluate_targets(record, exps)}

@@ -2,32 +2,49 @@ r"""What the benchmark times: the cases, named by identifiers, and the sections 
 (through :mod:`emc_app.bench.harness`). Measured values only; fits, targets and what a miss would
 need are :mod:`emc_app.bench.analysis`, labels and tables :mod:`emc_app.bench.render`.
 
+The honest floor (:data:`FLOOR`, the reference of every step ratio). The least memory traffic of
+one EMC step with K buffers over d floats: the K buffers and the gradient are read, the K buffers
+and the update are written, and the gradient is read once more, because the entropy needs the
+whole gradient before the weights of the aggregate are known. In floats moved,
+
+.. math:: (K + 1) d \text{ read} + (K + 1) d \text{ written} + d \text{ read},
+
+timed as an in-place pass over :math:`(K+1) d` floats (each read and written once) plus one read
+of :math:`d` floats (a sum), :func:`floor_case`. A schema-1 or schema-2 record was measured
+against :data:`LEGACY_FLOOR`, an in-place pass over the :math:`(2K+3) d` floats the core's step
+touched (buffers, gradient, update and scratch), about twice the honest floor's traffic.
+
 Case identifiers (``<backend>.<what>[.<variant>]``):
 
-* :data:`FLOOR` ``floor.touched``: the memory floor, an in-place pass over the :math:`(2K+3)d`
-  floats one step touches (K buffers read and written, gradient, update, scratch); the
-  reference of every step ratio (:data:`REFERENCE`);
-* ``emc.<reading>.inplace``: one EMC step of the core, ``update(..., inplace=True)``;
+* :data:`FLOOR` ``floor.honest``: the honest floor above;
+* ``emc.<reading>.<variant>``: one EMC step of the core, variant ``inplace``
+  (``update(..., inplace=True)``) or ``default`` (the pure ``update``, the caller dropping the
+  state it passed, as in ``updates, state = opt.update(g, state)``); in the profile also
+  ``default_held`` (the pure ``update`` while the caller still holds the state it passed, so
+  there is no buffer to recycle and every step allocates its new state);
 * ``torch.sgd_momentum``, ``torch.adam`` (``foreach=True``) and ``torch.emc.<reading>`` (EMC
   written with PyTorch foreach ops, :func:`torch_emc_step`, a reference for this benchmark only),
   with the optional extra ``bench``;
 * sweep cases: ``sweep.numpy`` (the batched sweep engine, B runs as one array program),
+  ``sweep.<backend>`` (a peer backend's sweep, with its paired ratio ``over_numpy``),
   ``loop.minimize`` (a Python loop of single-run ``minimize`` calls), ``loop.bare`` (the same runs
   without the runner);
 * parts of a step (``profile``, ``sweep_profile``): ``entropy`` (the entropy pass),
   ``np.log``/``np.exp``/``np.power`` (one bare pass), ``problem.value_and_grad``,
   ``problem.product`` (the problem's bare :math:`d \times d` product), ``floor.buffers`` (an
-  in-place pass over the K buffers), and the EMC steps by their case ids.
+  in-place pass over the K buffers), the honest floor and the EMC steps by their case ids.
 
-A new backend or peer adds its cases to :data:`PEERS` (a function of ``(module, d, dtype, ks,
-g)`` returning ``{(case id, K or None): callable}``), a new floor a case beside :data:`FLOOR`
-(and :data:`REFERENCE` names the one every ratio is paired against), a new variant of the core's
-step (e.g. the allocating default path) cases ``emc.<reading>.<variant>`` in
-:func:`numpy_step_cases`.
+A new backend (e.g. the JAX backend, whose targets :data:`~emc_app.bench.analysis.TARGETS`
+already names) is a few lines: a function in :data:`PEERS` returning its step cases
+(``<backend>.emc.<reading>`` per K, :func:`peer_emc_case_id`, and any K-independent peers), a
+function in :data:`SWEEP_PEERS` returning its sweep case, its module passed to
+:func:`emc_app.bench.measure` (``peers={"jax": jax}``), and labels in
+:data:`emc_app.bench.render.PEER_LABELS`.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -46,9 +63,13 @@ QUICK = {"dims": [10**3, 10**4], "ks": [3, 5], "k_series": [1, 2, 4], "k_series_
          "profile_d": 10**4, "sweep_b": [1, 10], "sweep_d": 10, "sweep_k": 3, "sweep_steps": 20,
          "loop_runs": 2, "rounds": 2, "sweep_rounds": 1}
 
-FLOOR = "floor.touched"
+FLOOR = "floor.honest"
+LEGACY_FLOOR = "floor.touched"
+"""The floor of schema-1 and schema-2 records: an in-place pass over :math:`(2K+3) d` floats."""
 REFERENCE = FLOOR
 """The case every step ratio is paired against."""
+VARIANTS = ("inplace", "default")
+"""The variants of the core's step in the ``steps`` section."""
 SWEEP = "sweep.numpy"
 LOOP = "loop.minimize"
 BARE_LOOP = "loop.bare"
@@ -63,33 +84,82 @@ def emc_case_id(reading: str, variant: str = "inplace") -> str:
     return f"emc.{reading}.{variant}"
 
 
+def peer_emc_case_id(backend: str, reading: str) -> str:
+    """``<backend>.emc.<reading>``: EMC's step on a peer backend (``torch``, ``jax``)."""
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
+    return f"{backend}.emc.{reading}"
+
+
+def sweep_case_id(backend: str) -> str:
+    """``sweep.<backend>``: the batched sweep on a backend (``sweep.numpy`` is :data:`SWEEP`)."""
+    return f"sweep.{backend}"
+
+
+def floor_floats(K: int, d: int) -> dict:
+    """The honest floor's traffic in floats: ``{"in_place": (K+1)d, "read": d}`` (module
+    docstring)."""
+    return {"in_place": (K + 1) * d, "read": d}
+
+
 # ----------------------------------------------------------------------------- step cases
 
 
-def emc_case(K: int, reading: str, state_box: list, g: np.ndarray):
-    """One in-place EMC step on ``g``; the state lives in ``state_box[0]`` (shared by the
-    readings of one K, as in a run)."""
+def emc_case(K: int, reading: str, state_box: list, g: np.ndarray, variant: str = "inplace"):
+    """One EMC step on ``g``; the state lives in ``state_box[0]`` (shared by the cases of one K
+    and variant, as in a run). ``variant``: ``inplace`` (``update(..., inplace=True)``),
+    ``default`` (the pure ``update``; the box drops the state it passed, so the step may recycle
+    its buffers) or ``default_held`` (the pure ``update`` while the box still holds the last two
+    states, so every step allocates its new state)."""
     opt = EMC(K=K, lr=1e-3, reading=reading)
+    if variant == "inplace":
+        def step():
+            _, state_box[0] = opt.update(g, state_box[0], inplace=True)
+    elif variant == "default":
+        def step():
+            _, state_box[0] = opt.update(g, state_box[0])
+    elif variant == "default_held":
+        held = deque([state_box[0]], maxlen=2)
 
-    def step():
-        _, state_box[0] = opt.update(g, state_box[0], inplace=True)
+        def step():
+            _, state_box[0] = opt.update(g, state_box[0])
+            held.append(state_box[0])
+    else:
+        raise ValueError(f"variant must be 'inplace', 'default' or 'default_held', "
+                         f"got {variant!r}")
     return step
 
 
-def floor_case(buffer: np.ndarray):
+def in_place_pass(buffer: np.ndarray):
     """An in-place pass over ``buffer`` (each float read and written once)."""
     one = buffer.dtype.type(1)
     return lambda: np.multiply(buffer, one, out=buffer)
 
 
-def numpy_step_cases(d: int, dtype, ks, g: np.ndarray) -> dict:
-    """The floor and the core's EMC step per reading, per K: ``{(case id, K): callable}``."""
+def floor_case(K: int, d: int, dtype):
+    """The honest floor of a step with ``K`` buffers over ``d`` floats of ``dtype``: a read of
+    ``d`` floats (a sum) and an in-place pass over ``(K+1)d`` floats (:func:`floor_floats`)."""
+    floats = floor_floats(K, d)
+    in_place = in_place_pass(np.ones(floats["in_place"], dtype))
+    grad = np.ones(floats["read"], dtype)
+
+    def floor():
+        np.add.reduce(grad)
+        in_place()
+    return floor
+
+
+def numpy_step_cases(d: int, dtype, ks, g: np.ndarray, variants=VARIANTS) -> dict:
+    """The honest floor and the core's EMC step per reading and variant, per K:
+    ``{(case id, K): callable}``."""
     cases = {}
     for K in ks:
-        cases[(FLOOR, K)] = floor_case(np.ones((2 * K + 3) * d, dtype))
-        box = [EMC(K=K).init(g)]
-        for reading in READINGS:
-            cases[(emc_case_id(reading), K)] = emc_case(K, reading, box, g)
+        cases[(FLOOR, K)] = floor_case(K, d, dtype)
+        for variant in variants:
+            box = [EMC(K=K).init(g)]
+            for reading in READINGS:
+                cases[(emc_case_id(reading, variant), K)] = emc_case(K, reading, box, g,
+                                                                     variant)
     return cases
 
 
@@ -131,14 +201,22 @@ def torch_step_cases(torch, d: int, dtype, ks, g: np.ndarray) -> dict:
         param = torch.zeros(d, dtype=tdtype)
         momenta = torch.zeros(K, d, dtype=tdtype)
         for reading in READINGS:
-            cases[(f"torch.emc.{reading}", K)] = (
+            cases[(peer_emc_case_id("torch", reading), K)] = (
                 lambda p=param, m=momenta, K=K, r=reading:
                 torch_emc_step(torch, p, grad, m, K, 1e-3, r))
     return cases
 
 
 PEERS = {"torch": torch_step_cases}
-"""Peer backends: name -> ``f(module, d, dtype, ks, g) -> {(case id, K or None): callable}``."""
+"""Peer backends' step cases: name -> ``f(module, d, dtype, ks, g) -> {(case id, K or None):
+callable}`` (EMC's step as ``<backend>.emc.<reading>`` per K; a K-independent peer with K
+``None``)."""
+
+SWEEP_PEERS = {}
+"""Peer backends' sweeps: name -> ``f(module, problem, optimizer, lrs, steps, dtype) ->
+run-steps`` running the same sweep as :func:`emc_theory.sweep.sweep` (``optimizer`` is its
+optimizer dict, ``lrs`` the B step sizes) and returning the run-steps done; timed as
+``sweep.<name>`` beside :data:`SWEEP` in the same rounds."""
 
 
 def torch_matches_numpy(torch) -> float:
@@ -159,10 +237,10 @@ def torch_matches_numpy(torch) -> float:
 
 
 def time_steps(cfg: dict, peers: dict) -> list:
-    """Per dtype and d, the floor, the core's EMC steps and the peers' steps (``peers``: backend
-    name -> module, see :data:`PEERS`) interleaved; one row per (dtype, d, K, case) with the
-    median paired ratio to the :data:`REFERENCE` of that K (a K-independent peer gets a row per
-    K)."""
+    """Per dtype and d, the honest floor, the core's EMC steps (in place and default) and the
+    peers' steps (``peers``: backend name -> module, see :data:`PEERS`) interleaved; one row per
+    (dtype, d, K, case) with the median paired ratio to the :data:`REFERENCE` of that K (a
+    K-independent peer gets a row per K)."""
     rows = []
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
@@ -170,7 +248,8 @@ def time_steps(cfg: dict, peers: dict) -> list:
             g = rng.standard_normal(d).astype(dtype)
             cases = numpy_step_cases(d, dtype, cfg["ks"], g)
             for name, module in peers.items():
-                cases.update(PEERS[name](module, d, dtype, cfg["ks"], g))
+                if name in PEERS:
+                    cases.update(PEERS[name](module, d, dtype, cfg["ks"], g))
             samples = interleaved(cases, cfg["rounds"])
             for K in cfg["ks"]:
                 mine = {case: times for (case, k), times in samples.items() if k in (K, None)}
@@ -182,46 +261,64 @@ def time_steps(cfg: dict, peers: dict) -> list:
 
 
 def time_k_series(cfg: dict) -> list:
-    """EMC step time against K at one d (float64), interleaved, beside the memory floor of each
-    K: the floor's own exponent in K is the most any step touching those bytes can show."""
+    """In-place EMC step time against K at one d (float64), interleaved, beside the honest floor
+    of each K: the floor's own exponent in K is the most any step moving those bytes can show."""
     d = cfg["k_series_d"]
     g = np.random.default_rng(1).standard_normal(d)
-    found = medians(interleaved(numpy_step_cases(d, np.float64, cfg["k_series"], g),
-                                cfg["rounds"]))
+    found = medians(interleaved(numpy_step_cases(d, np.float64, cfg["k_series"], g,
+                                                 ("inplace",)), cfg["rounds"]))
     return [{"case": case, "K": K, "d": d, "median_s": seconds}
             for (case, K), seconds in found.items()]
 
 
 def time_profile(cfg: dict) -> dict:
-    """Where the time of a float64 K = 5 step goes: the entropy pass alone, the linear and power
-    steps, and one ``np.log`` / ``np.exp`` pass over d elements (interleaved, median seconds)."""
+    """Where the time of a float64 K = 5 step goes, interleaved (median seconds and median paired
+    ratios to the honest floor): the honest floor, the entropy pass alone, the linear and power
+    steps in place, the linear step's default path with and without a buffer to recycle
+    (``default``, ``default_held``), and one ``np.log`` / ``np.exp`` pass over d elements."""
     d = cfg["profile_d"]
     g = np.random.default_rng(2).standard_normal(d)
     rows, tiles = g.reshape(1, d), Tiles(1, d, g.dtype)
     box = [EMC(K=PROFILE_K).init(g)]
     magnitudes, scratch = np.abs(g), np.empty(d)
-    cases = {"entropy": lambda: row_entropy(rows, "l2", tiles),
+    cases = {FLOOR: floor_case(PROFILE_K, d, g.dtype),
+             "entropy": lambda: row_entropy(rows, "l2", tiles),
              emc_case_id("linear"): emc_case(PROFILE_K, "linear", box, g),
              emc_case_id("power"): emc_case(PROFILE_K, "power", box, g),
              "np.log": lambda: np.log(magnitudes, out=scratch),
              "np.exp": lambda: np.exp(g, out=scratch)}
+    for variant in ("default", "default_held"):
+        cases[emc_case_id("linear", variant)] = emc_case(
+            PROFILE_K, "linear", [EMC(K=PROFILE_K).init(g)], g, variant)
+    found = summarize(interleaved(cases, cfg["rounds"]), FLOOR)
     return {"d": d, "K": PROFILE_K, "dtype": "float64",
-            "seconds": medians(interleaved(cases, cfg["rounds"]))}
+            "seconds": {case: v["median_s"] for case, v in found.items()},
+            "ratios": {case: v["ratio"] for case, v in found.items()}}
 
 
-def time_sweep(cfg: dict) -> list:
+def time_sweep(cfg: dict, peers: dict | None = None) -> list:
     """Run-steps per second of the batched sweep (:data:`SWEEP`) at each B (float64, and float32
     at the largest B) against a loop of single ``minimize`` runs (:data:`LOOP`; the paired ratio
-    ``over_loop``) and a bare loop without the runner (:data:`BARE_LOOP`), per reading."""
+    ``over_loop``) and a bare loop without the runner (:data:`BARE_LOOP`), per reading; with the
+    sweeps of the peer backends in ``peers`` that :data:`SWEEP_PEERS` knows
+    (``sweep.<backend>``, with the paired ratio ``over_numpy`` to :data:`SWEEP` at the same B
+    and dtype)."""
     d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
     problem = quadratic(d, cond=10.0, seed=0)
     lrs = np.geomspace(1e-3, 1e-2, cfg["loop_runs"])
+    sweepers = {name: (SWEEP_PEERS[name], module) for name, module in (peers or {}).items()
+                if name in SWEEP_PEERS}
     out = []
 
     def batched(reading, B, dtype):
         table = sweep([problem], [{"name": "emc", "K": K, "reading": reading}],
                       np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False, dtype=dtype)
         return sum(row["stop_step"] for row in table.rows)
+
+    def peer(name, reading, B, dtype):
+        run, module = sweepers[name]
+        return run(module, problem, {"name": "emc", "K": K, "reading": reading},
+                   np.geomspace(1e-3, 1e-2, B), steps, dtype)
 
     def loop(reading):
         rng = np.random.default_rng(0)
@@ -254,6 +351,9 @@ def time_sweep(cfg: dict) -> list:
         sizes = [(B, "float64") for B in cfg["sweep_b"]] + [(max(cfg["sweep_b"]), "float32")]
         for B, dtype in sizes:
             cases[(SWEEP, B, dtype)] = lambda r=reading, B=B, dt=dtype: batched(r, B, dt)
+            for name in sweepers:
+                cases[(sweep_case_id(name), B, dtype)] = (
+                    lambda n=name, r=reading, B=B, dt=dtype: peer(n, r, B, dt))
         rates = rate_samples(cases, cfg["sweep_rounds"])
         loop_rates = np.asarray(rates[(LOOP, 1, "float64")])
         for (case, B, dtype), values in rates.items():
@@ -261,6 +361,9 @@ def time_sweep(cfg: dict) -> list:
                      "steps": steps, "run_steps_per_s": float(np.median(values))}
             if case == SWEEP:
                 entry["over_loop"] = float(np.median(np.asarray(values) / loop_rates))
+            elif case.startswith("sweep."):
+                numpy_rates = np.asarray(rates[(SWEEP, B, dtype)])
+                entry["over_numpy"] = float(np.median(np.asarray(values) / numpy_rates))
             out.append(entry)
     return out
 
@@ -286,7 +389,7 @@ def time_sweep_profile(cfg: dict) -> dict:
              "np.log": lambda: np.log(magnitudes, out=scratch),
              "np.exp": lambda: np.exp(magnitudes, out=scratch),
              "np.power": lambda: np.power(magnitudes, exponents_per_run, out=scratch),
-             "floor.buffers": floor_case(np.ones(K * B * d))}
+             "floor.buffers": in_place_pass(np.ones(K * B * d))}
     for reading in SWEEP_READINGS:
         cases[emc_case_id(reading)] = emc_case(K, reading, [EMC(K=K).init(g)], g)
     return {"B": B, "d": d, "K": K, "dtype": "float64",

@@ -1,9 +1,10 @@
 """The benchmark record as text: ``bench.md`` (:func:`render_markdown`) and the README's
 ``## Benchmark`` section (:func:`render_readme`, :func:`update_readme`). The record is keyed by
-identifiers; the human labels of cases, parts and targets live here (and in the targets' own
+identifiers; the human labels of cases, parts and floors live here (and in the targets' own
 label templates, :data:`emc_app.bench.analysis.TARGETS`). Tables go through
 :func:`emc_theory.render.markdown_table`; orders are fixed here, never taken from the JSON's
-(sorted) key order."""
+(sorted) key order. Every ratio shown is the record's, paired with the floor its ``meta`` names
+(the honest floor for a current record)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 from emc_theory.emc import READINGS
 from emc_theory.render import markdown_table
 
-from .analysis import allowed_sweep_step_seconds, case_reading, target
-from .cases import BARE_LOOP, FLOOR, LOOP, emc_case_id
+from .analysis import allowed_sweep_step_seconds, case_reading, record_floor, target
+from .cases import BARE_LOOP, FLOOR, LEGACY_FLOOR, LOOP, SWEEP, emc_case_id
 
 PART_LABELS = {"problem.value_and_grad": "problem value and gradient",
                "problem.product": "the problem's d x d product", "entropy": "entropy pass",
@@ -20,29 +21,60 @@ PART_LABELS = {"problem.value_and_grad": "problem value and gradient",
                "np.power": "one np.power pass", "floor.buffers": "memory floor of the K buffers",
                emc_case_id("power"): "EMC step (power)",
                emc_case_id("linear"): "EMC step (linear)"}
-"""Labels of the parts of a step, in the order the tables list them."""
+"""Labels of the parts of a sweep step, in the order the tables list them."""
+PROFILE_LABELS = {FLOOR: "honest floor", "entropy": "entropy pass",
+                  "np.log": "one np.log pass over d", "np.exp": "one np.exp pass over d",
+                  emc_case_id("linear"): "EMC linear step, in place",
+                  emc_case_id("linear", "default"): "EMC linear step, default (buffer recycled)",
+                  emc_case_id("linear", "default_held"):
+                      "EMC linear step, default (caller holds the old state: fresh allocation)",
+                  emc_case_id("power"): "EMC power step, in place"}
+"""Labels of the parts of a step's profile, in the order the table lists them."""
 SHARE_LABELS = {"entropy": "entropy pass (one log per element)",
                 "cascade": "cascade update and weighted sum",
                 "reading": "power reading (log, exp, copysign)"}
 SWEEP_LABELS = {LOOP: "loop of single runs", BARE_LOOP: "bare loop (no runner)"}
-FLOOR_TEXT = {FLOOR: ("an in-place pass over the (2K+3)d floats a step touches",
-                      "an in-place pass over the (2K+3)d floats of the step")}
+FLOOR_TEXT = {
+    FLOOR: "the honest floor, the least memory traffic of a step: an in-place pass over (K+1)d "
+           "floats (the K buffers and the gradient read, the K buffers and the update written) "
+           "plus one more read of the d gradient floats (the entropy needs the whole gradient "
+           "before the weights)",
+    LEGACY_FLOOR: "a legacy floor, an in-place pass over the (2K+3)d floats the step of that "
+                  "time touched (K buffers, gradient, update, scratch), about twice the honest "
+                  "floor's traffic"}
 """Per floor case: how the README and ``bench.md`` describe it (the record's ``reference``)."""
-_PEER_LABELS = {"torch.sgd_momentum": "torch SGD momentum", "torch.adam": "torch Adam"}
+HONEST_FLOOR = ("The honest floor of a step with K buffers over d floats is its least memory "
+                "traffic: an in-place pass over (K+1)d floats (the K buffers and the gradient "
+                "read, the K buffers and the update written) plus one more read of the d "
+                "gradient floats, which the entropy needs before the weights; (K+2)d floats "
+                "read and (K+1)d written.")
+"""The honest floor's formula, stated in the README and ``bench.md`` whatever the record."""
+FLOOR_FIXED = {FLOOR: "the d floats of the gradient and of the update, and the entropy's "
+                      "second read of the gradient",
+               LEGACY_FLOOR: "the 3d floats of the gradient, the update and the scratch"}
+"""Per floor case: what its part independent of K is."""
+FLOOR_FORMULA = {FLOOR: "(K+1)d in place + d read", LEGACY_FLOOR: "(2K+3)d in place"}
+PEER_LABELS = {"torch.sgd_momentum": "torch SGD momentum", "torch.adam": "torch Adam"}
+"""Labels of K-independent peer cases."""
+BACKEND_NAMES = {"torch": "torch", "jax": "JAX"}
+"""How a peer backend's EMC cases (``<backend>.emc.<reading>``) are labelled."""
+VARIANT_TEXT = {"inplace": "in place", "default": "default", "default_held": "default, held"}
 
 
 def case_label(case: str) -> str:
     """The column label of a step case id (the id itself for a case without one)."""
     if case == FLOOR:
-        return "floor"
+        return "honest floor"
+    if case == LEGACY_FLOOR:
+        return "floor (2K+3)d"
     reading = case_reading(case)
     if reading is not None:
         variant = case.split(".", 2)[2] if case.count(".") == 2 else ""
-        return f"EMC {reading}" + (" (in place)" if variant == "inplace" else
-                                   f" ({variant})" if variant else "")
-    if case.startswith("torch.emc."):
-        return f"torch EMC {case.split('.')[2]}"
-    return _PEER_LABELS.get(case, case)
+        return f"EMC {reading}" + (f" ({VARIANT_TEXT.get(variant, variant)})" if variant else "")
+    parts = case.split(".")
+    if len(parts) == 3 and parts[1] == "emc" and parts[0] in BACKEND_NAMES:
+        return f"{BACKEND_NAMES[parts[0]]} EMC {parts[2]}"
+    return PEER_LABELS.get(case, case)
 
 
 def _by_reading(keys) -> list:
@@ -71,27 +103,44 @@ def _millions(value: float) -> str:
     return f"{value / 1e6:.1f}M"
 
 
-def _floor_text(record: dict) -> tuple:
-    return FLOOR_TEXT[record["meta"].get("reference", FLOOR)]
+def _floor_text(record: dict) -> str:
+    return FLOOR_TEXT[record_floor(record)]
 
 
 def _header(record: dict) -> str:
     meta = record["meta"]
+    peers = meta.get("peers", {"torch": meta.get("torch")})
+    versions = ", ".join(f"{name} {version or 'not installed'}"
+                         for name, version in peers.items())
     return (f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores, one thread pinned; "
-            f"numpy {meta['machine']['numpy']}, torch {meta['torch'] or 'not installed'}; "
+            f"numpy {meta['machine']['numpy']}, {versions}; "
             f"{meta['rounds']} interleaved rounds, medians; load average before/after "
             f"{meta['load_before']} / {meta['load_after']}; {meta['date']}"
             + (" (quick settings)" if meta["quick"] else "") + ".")
 
 
+def _legacy_note(record: dict) -> list:
+    """A paragraph for a record measured against another floor than the honest one."""
+    floor = record_floor(record)
+    if floor == FLOOR:
+        return []
+    return ["", f"This record's step ratios are against {FLOOR_TEXT[floor]}; the step targets, "
+                "stated against the honest floor, are not measured in it (rerun "
+                "`emc-theory bench`)."]
+
+
 def _targets_table(record: dict) -> list:
     rows = []
     for t in record["analysis"]["targets"]:
-        measured = t["measured"]
-        shown = (f"{measured[0]:.2f}..{measured[1]:.2f}" if isinstance(measured, list)
-                 else f"{measured:.3g}")
-        rows.append((target(t["id"]).text(t["subject"]), shown, "yes" if t["met"] else "no"))
-    return markdown_table(("target", "measured", "met"), rows)
+        measured, spec = t["measured"], target(t["id"])
+        if measured is None:
+            shown, met = "not measured", ""
+        else:
+            shown = (f"{measured[0]:.2f}..{measured[1]:.2f}" if isinstance(measured, list)
+                     else f"{measured:.3g}")
+            met = "yes" if t["met"] else "no"
+        rows.append((spec.text(t["subject"]), spec.source, shown, met))
+    return markdown_table(("target", "set by", "measured", "met"), rows)
 
 
 def _steps_table(record: dict, keep=lambda dtype, d: True) -> list:
@@ -108,8 +157,31 @@ def _steps_table(record: dict, keep=lambda dtype, d: True) -> list:
     return markdown_table(("dtype", "d", "K", *map(case_label, cases)), rows)
 
 
+def _step_reach_line(record: dict) -> list:
+    """The sentence on the NumPy step targets' reach (``reach.steps``), if measured."""
+    found = record["analysis"]["reach"].get("steps")
+    if not found:
+        return []
+    prof = record["profile"]
+    parts = "; ".join(
+        f"{reading}: at least {v['least_over_floor']:.2f}x, target {v['target']:g}x, "
+        f"{'within reach' if v['target_reachable'] else 'out of reach'} (measured "
+        f"{v['measured_over_floor']:.2f}x, of which {v['rest_over_floor']:.2f}x the other passes)"
+        for reading, v in found.items())
+    ratios = prof["ratios"]
+    return [f"Step targets: NumPy evaluates a float64 log or exp one element at a time, as its own "
+            f"pass (here {ratios['np.log']:.2f}x and {ratios['np.exp']:.2f}x the honest floor "
+            f"per pass over d = {_power_of_ten(prof['d'])}), and a step needs the entropy's log "
+            "of every gradient entry and, for the power reading, a log and an exp of every entry "
+            "of the aggregate; so no NumPy step costs less than the honest floor plus those "
+            f"passes, in honest floors: {parts}. The other passes are the arithmetic NumPy runs "
+            "one operation at a time over each cache-sized tile (the entropy's scaling, squares "
+            "and sums; the K buffers' products and sums and the weighted aggregate, each over "
+            "all K levels)."]
+
+
 def _reach_lines(record: dict) -> list:
-    """Sentences on the two targets' reach (the analysis' ``reach`` section)."""
+    """Sentences on the targets' reach (the analysis' ``reach`` section)."""
     found = record["analysis"]["reach"]
     prof, k = record["sweep_profile"], found["K_exponent"]
     throughput = _millions(target("sweep.run_steps_per_s").threshold)
@@ -117,11 +189,13 @@ def _reach_lines(record: dict) -> list:
         f"{reading} {_ms(found['sweep'][reading]['least_step_seconds'])} ms, so at most "
         f"{found['sweep'][reading]['most_run_steps_per_s']:.3g} run-steps/s"
         for reading in _by_reading(found["sweep"]))
-    lines = [f"Sweep throughput: the parts of a batch step (B = {prof['B']:.0e}, d = {prof['d']}, "
-             f"K = {prof['K']}, {prof['dtype']}) that no NumPy step can skip, each measured as its "
-             f"own pass (the problem's d x d product, the per-element log/exp the reading needs, "
-             f"the K buffers' memory floor), add up to: {sweep}; {throughput} run-steps/s allows "
-             f"{_ms(allowed_sweep_step_seconds(prof['B']))} ms per batch step."]
+    lines = _step_reach_line(record)
+    lines.append(
+        f"Sweep throughput: the parts of a batch step (B = {prof['B']:.0e}, d = {prof['d']}, "
+        f"K = {prof['K']}, {prof['dtype']}) that no NumPy step can skip, each measured as its "
+        f"own pass (the problem's d x d product, the per-element log/exp the reading needs, "
+        f"the K buffers' memory floor), add up to: {sweep}; {throughput} run-steps/s allows "
+        f"{_ms(allowed_sweep_step_seconds(prof['B']))} ms per batch step.")
     band = (f"a step with that fixed part would need {_ms(k['per_level_seconds_for_band'])} ms "
             f"per level, {k['per_level_over_floor_for_band']:.1f}x the floor's, to reach "
             f"{target('exponent.K').threshold[0]}" if k["per_level_seconds_for_band"] is not None
@@ -129,7 +203,7 @@ def _reach_lines(record: dict) -> list:
     in_k = record["analysis"]["exponents"]["in_K"]
     per_level = [v["affine"]["b"] / k["floor_per_level_seconds"]
                  for case, v in in_k.items() if case_reading(case)]
-    lines.append(f"Exponent in K: the leanest conceivable step, the memory floor's "
+    lines.append(f"Exponent in K: the leanest conceivable step, the floor's "
                  f"{_ms(k['floor_per_level_seconds'])} ms per level plus one `np.log` pass over d "
                  f"({_ms(k['log_pass_seconds'])} ms) as its only fixed part, has exponent "
                  f"{k['lean_step_exponent']:.2f} over K in {k['K']}; {band}. The EMC steps "
@@ -138,23 +212,54 @@ def _reach_lines(record: dict) -> list:
     return lines
 
 
+def _default_path_lines(record: dict) -> list:
+    """What the default (pure) ``update`` costs over the in-place one (``default_path``)."""
+    found = record["analysis"].get("default_path") or {}
+    steps, prof = found.get("steps") or {}, found.get("profile") or {}
+    if not steps and not prof:
+        return []
+    where = target("step.numpy.power").where
+    text = ("The default `update` is pure: it writes the new state into other memory than the "
+            "state it was given, so its K buffers cost a read of the old, a write of the new "
+            "and, before each cache line is written, a read of the new (the CPU's "
+            "write-allocate): about one extra pass over the K d floats. It recycles the buffers "
+            "of the state it was given one step earlier when the caller no longer holds them; "
+            "without that, every step would also pay the page faults and the kernel's zeroing "
+            "of a fresh allocation.")
+    if steps:
+        text += (f" At d = {_power_of_ten(where['d'])}, K = {where['K']}, {where['dtype']}, in "
+                 "honest floors: " + "; ".join(
+                     f"{reading} {v['default']:.2f}x by default against {v['inplace']:.2f}x in "
+                     f"place ({v['extra']:+.2f})" for reading, v in steps.items()) + ".")
+    if prof:
+        d = _power_of_ten(record["profile"]["d"])
+        text += (f" In the profile (linear, d = {d}): {prof['inplace']:.2f}x in place, "
+                 f"{prof['recycled']:.2f}x by default with a recycled buffer, {prof['fresh']:.2f}x "
+                 "by default while the caller still holds the old state (a fresh allocation).")
+    return [text]
+
+
 def render_readme(record: dict) -> str:
-    """The README's benchmark section: the targets, the steps at the step targets' d and dtype
-    and what the misses come from, all from the record (``emc-theory bench --readme
-    README.md``)."""
-    where = target("step.power.over_floor").where
+    """The README's benchmark section: the targets, the steps at the step targets' d and dtype,
+    the default path's cost and what the misses come from, all from the record
+    (``emc-theory bench --readme README.md``)."""
+    where = target("step.numpy.power").where
     analysis = record["analysis"]
     lines = ["## Benchmark", "",
-             "`emc-theory bench` measures the core side by side with a memory floor and PyTorch "
-             "peers (optional extra `bench`), one thread pinned, interleaved rounds, medians of "
-             "paired ratios; full tables in `results/bench.md`, the record in "
+             "`emc-theory bench` measures the core side by side with the honest floor and "
+             "PyTorch peers (optional extra `bench`), one thread pinned, interleaved rounds, "
+             "medians of paired ratios; full tables in `results/bench.md`, the record in "
              "`results/bench.json`; `emc-theory bench --readme README.md` rewrites this "
-             "section from the new record. Latest run: " + _header(record), "",
-             "### Targets (issue 7)", "", *_targets_table(record), "",
+             f"section from the new record. {HONEST_FLOOR} Every ratio below is paired with "
+             "the floor the record names. Latest run: " + _header(record),
+             *_legacy_note(record), "",
+             "### Targets", "", *_targets_table(record), "",
              f"One step at d = {_power_of_ten(where['d'])}, {where['dtype']}, in milliseconds "
-             "(median; in brackets the paired ratio to the memory floor, "
-             f"{_floor_text(record)[0]}):", "",
+             "(median; in brackets the paired ratio to the floor, "
+             f"{_floor_text(record)}):", "",
              *_steps_table(record, lambda dtype, d: dtype == where["dtype"] and d == where["d"])]
+    for text in _default_path_lines(record):
+        lines += ["", text]
     prof, in_k = record["sweep_profile"], analysis["exponents"]["in_K"]
     steps = analysis["sweep_steps"]
     if steps:
@@ -171,11 +276,12 @@ def render_readme(record: dict) -> str:
                       f"three such log/exp passes, the entropy one), the problem's value and "
                       f"gradient {_ms(sec['problem.value_and_grad'])} ms."]
     k_d = record["k_series"][0]["d"]
+    floor = record_floor(record)
     lines += ["", f"Step time is affine in K at d = {_power_of_ten(k_d)}: " + "; ".join(
         f"{case_reading(c)} {_ms(in_k[c]['affine']['a'])} ms + {_ms(in_k[c]['affine']['b'])} "
         "ms per level" for c in _k_cases(in_k) if case_reading(c))
-        + (f". The memory floor itself has exponent {in_k[FLOOR]['exponent']:.2f} in K over "
-           "the same K" if FLOOR in in_k else "")
+        + (f". The floor itself has exponent {in_k[floor]['exponent']:.2f} in K over "
+           "the same K" if floor in in_k else "")
         + ", so an exponent near 1 would need a step with almost no part independent of K."]
     for text in _reach_lines(record):
         lines += ["", text]
@@ -195,26 +301,42 @@ def update_readme(path, record: dict) -> None:
     path.write_text(text[:start] + render_readme(record) + rest)
 
 
+def _profile_table(prof: dict) -> list:
+    """The profile's parts in milliseconds and, where measured, honest floors."""
+    ratios = prof.get("ratios") or {}
+    rows = []
+    for key, label in PROFILE_LABELS.items():
+        if key in prof["seconds"]:
+            ratio = f"{ratios[key]:.2f}x" if key in ratios else ""
+            rows.append((label, _ms(prof["seconds"][key]), ratio))
+    return markdown_table(("part", "ms", "x honest floor"), rows)
+
+
 def render_markdown(record: dict) -> str:
     """The record's tables (``bench.md``)."""
     analysis = record["analysis"]
-    lines = ["## Benchmark (`emc-theory bench`)", "", _header(record), "",
-             "### Targets (issue 7)", "", *_targets_table(record)]
+    floor = record_floor(record)
+    lines = ["## Benchmark (`emc-theory bench`)", "", _header(record), "", HONEST_FLOOR,
+             *_legacy_note(record), "", "### Targets", "", *_targets_table(record)]
     lines += ["", "### What the missed targets would need"]
     for text in _reach_lines(record):
         lines += ["", text]
-    lines += ["", "### One step against the memory floor",
+    lines += ["", "### One step against the floor",
               "", "Milliseconds per step (median); in brackets the median paired ratio to the "
-              f"floor, {_floor_text(record)[1]}.", "",
+              f"floor, {_floor_text(record)}. `default` is the pure `update`, `in place` "
+              "`update(..., inplace=True)`.", "",
               *_steps_table(record)]
+    for text in _default_path_lines(record):
+        lines += ["", text]
     exps = analysis["exponents"]
-    in_d = ", ".join(f"{case_reading(r['case'])} K={r['K']} {r['dtype']} {r['exponent']:.2f}"
+    in_d = ", ".join(f"{case_label(r['case'])} K={r['K']} {r['dtype']} {r['exponent']:.2f}"
                      for r in exps["in_d"])
     in_k_rows = []
     for case in _k_cases(exps["in_K"]):
         v = exps["in_K"][case]
         a = v["affine"]
-        label = "memory floor, (2K+3)d floats" if case == FLOOR else case_reading(case) or case
+        label = (f"{case_label(case)}, {FLOOR_FORMULA[case]}" if case in FLOOR_FORMULA
+                 else case_reading(case) or case)
         in_k_rows.append((label, f"{v['exponent']:.2f}", _ms(a["a"]), _ms(a["b"]),
                           f"{a['max_rel_residual']:.3f}"))
     lines += ["", "### Scaling (claim C1)", "",
@@ -222,28 +344,35 @@ def render_markdown(record: dict) -> str:
               *markdown_table(("reading", "exponent in K", "affine fit t = a + bK: a (ms)",
                                "b (ms per level)", "max rel. residual"), in_k_rows)]
     ks = sorted({r["K"] for r in record["k_series"]})
-    lines += ["", f"Over K in {ks} at d = {record['k_series'][0]['d']:.0e}. Even the memory "
-                  "floor is affine in K (its fixed part is the 3d floats of the gradient, the "
-                  "update and the scratch), so its power-law exponent is below 1 over this range."]
+    lines += ["", f"Over K in {ks} at d = {record['k_series'][0]['d']:.0e}, in place. Even the "
+                  f"floor is affine in K (its fixed part is {FLOOR_FIXED[floor]}), so its "
+                  "power-law exponent is below 1 over this range."]
     prof = record["profile"]
     shares = analysis["profile_shares"]
     lines += ["", f"### Where a step's time goes (d = {prof['d']:.0e}, K = {prof['K']}, "
                   f"{prof['dtype']})", "",
               *markdown_table(("part", "share of the power step"),
                               [(label, f"{shares[key]:.0%}") for key, label in
-                               SHARE_LABELS.items()])]
+                               SHARE_LABELS.items()]), "",
+              *_profile_table(prof)]
     ns = {k: v / prof["d"] * 1e9 for k, v in prof["seconds"].items()}
     lines += ["", f"One `np.log` pass: {ns['np.log']:.2f} ns/element, one `np.exp` pass: "
               f"{ns['np.exp']:.2f} ns/element; power step {ns[emc_case_id('power')]:.2f} "
               "ns/element.", "", "### Batched sweep against a Python loop of runs", ""]
     sweep_rows = []
+    peers = any("over_numpy" in r for r in record["sweep"])
     for r in record["sweep"]:
         label = SWEEP_LABELS.get(r["case"], str(r["B"]))
-        over = f"{r['over_loop']:.1f}" if "over_loop" in r else ""
-        sweep_rows.append((r["reading"], label, r["dtype"], r["d"], r["K"], r["steps"],
-                           f"{r['run_steps_per_s']:.3g}", over))
+        if r["case"] not in SWEEP_LABELS and r["case"] != SWEEP:   # a peer backend's sweep
+            backend = r["case"].split(".", 1)[1]
+            label += f" ({BACKEND_NAMES.get(backend, backend)})"
+        row = [r["reading"], label, r["dtype"], r["d"], r["K"], r["steps"],
+               f"{r['run_steps_per_s']:.3g}", f"{r['over_loop']:.1f}" if "over_loop" in r else ""]
+        if peers:
+            row.append(f"{r['over_numpy']:.2f}" if "over_numpy" in r else "")
+        sweep_rows.append(row)
     lines += markdown_table(("reading", "runs B", "dtype", "d", "K", "steps", "run-steps/s",
-                             "x loop"), sweep_rows)
+                             "x loop", *(("x NumPy sweep",) if peers else ())), sweep_rows)
     prof = record["sweep_profile"]
     parts = [(label, _ms(prof["seconds"][key])) for key, label in PART_LABELS.items()
              if key in prof["seconds"]]
@@ -265,4 +394,3 @@ def render_markdown(record: dict) -> str:
         lines += ["", "The PyTorch EMC reference agrees with the core to a relative "
                       f"{record['torch_matches_numpy']:.1e} (one float64 step, every reading)."]
     return "\n".join(lines) + "\n"
-
