@@ -30,8 +30,10 @@ when none is. Overall: *holds* when some reading holds (the claim says "may").
 
 Controls (``config.subject``: the methods compared with linear EMC on the same grid): the power
 reading must get *holds* (its update is not globally Lipschitz, ``proofs.reading_regularity``,
-so a constant step fails from far enough away); heavy ball (no power; stable for constant steps
-:math:`\\eta L < 2(1 + \\beta)` on these problems) must not show the instability: *undecided*.
+so a constant step fails from far enough away); heavy ball with :math:`\\beta = 1/4` (no power;
+it converges on L-smooth convex functions for constant steps :math:`\\eta < 2(1 - \\beta)/L =
+1.5/L`, Ghadimi, Feyzmahdavian and Johansson 2015, which covers the grid's :math:`\\eta L \\le
+1`) must not show the instability: *undecided*.
 """
 from __future__ import annotations
 
@@ -243,9 +245,9 @@ CLAIM = Claim(
                 "so a constant step that serves near starts fails from far ones",
                 Subject("EMC power reading", (PAPER.methods[0],)), "holds", "positive",
                 reading="power"),
-        Control("heavy ball", "heavy ball (beta = 0.5) has no power and is stable for constant "
-                "eta L < 2(1 + beta) = 3: no instability where linear EMC converges",
-                Subject("heavy ball, beta 0.5", (("heavy_ball", "heavy_ball",
-                                                  (("beta", 0.5),)),)),
+        Control("heavy ball", "heavy ball (beta = 1/4) has no power and converges on L-smooth "
+                "convex functions for constant eta L < 2(1 - beta) = 1.5: no instability",
+                Subject("heavy ball, beta 0.25", (("heavy_ball", "heavy_ball",
+                                                   (("beta", 0.25),)),)),
                 "undecided", "negative", reading="heavy_ball"),
     ))

@@ -56,9 +56,9 @@ or the start-scaled step):
   the step size must shrink with the start point);
 * else *undecided* if some cell is *lagging* (no candidate converged or kept pace, and one fell
   behind a converging control), or if every cell is uninformative (nothing to compare);
-* else *conditional* if on some problem every candidate (schedule, grid step) that converges
-  or keeps pace from one start point lags or fails from another (condition: eta0 chosen per
-  start point);
+* else *conditional* if on some problem candidates (schedule, grid step) converge or keep pace
+  from some start point but each of them lags or fails from another (condition: eta0 chosen
+  per start point);
 * else *holds* (uninformative cells reported, not counted). A needed fact that could not be
   established gives *undecided*.
 
@@ -67,9 +67,11 @@ convex combination of current gradients and ``h`` is linear in every reading; *m
 reading's update is such a combination at all (every ``h`` nonlinear); *gap* otherwise, naming
 the step; *none* where the proof step was not assessed (a control subject has no proof).
 
-Controls (``config.subject``): gradient descent with constant step 1/L (below 2/L: converges on
-every L-smooth convex function, Nesterov 2004 Cor. 2.1.2) must get *holds*; with 2.5/L it diverges
-on every quadratic with a component along the top eigenvector and must get *fails*.
+Controls (``config.subject``, through the same gather and rule): gradient descent with constant
+step 1/L must get *holds* (for eta < 2/L the descent lemma gives f(x_t+1) <= f(x_t) -
+eta (1 - eta L/2) |grad f(x_t)|^2, so the gradients are square-summable and tend to 0); with
+2.5/L it diverges on every quadratic from a start with a component along the top eigenvector
+(factor |1 - 2.5| > 1) and must get *fails*.
 """
 from __future__ import annotations
 

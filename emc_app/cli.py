@@ -88,7 +88,10 @@ def _check(args) -> int:
 
     ids = list(dict.fromkeys(normalise_id(c) for c in args.claim)) if args.claim \
         else list(CLAIM_IDS)
-    config = CheckConfig(quick=args.quick, seed=args.seed)
+    try:
+        config = CheckConfig(quick=args.quick, seed=args.seed)
+    except (ValueError, TypeError) as err:
+        raise UserError(str(err)) from None
     results_dir, tex = Path(args.results_dir), Path(args.tex)
     _writable_file(results_dir / store.RECORD_NAME, "claims record")
     _writable_file(tex, "LaTeX table")
@@ -200,9 +203,10 @@ def _show(args) -> int:
                          f"{c['difference']}"))
     out.append(_wrap(f"checked by a {'quick' if stamp.get('quick') else 'full'} run, seed "
                      f"{stamp.get('seed', doc['config']['seed'])}, at {date}"))
-    out += ["", "Statement (the paper's words):", _wrap(c["claim"])]
+    whose = "as repaired" if c.get("repair_of") else "the paper's words"
+    out += ["", f"Statement ({whose}):", _wrap(c["claim"])]
     if c.get("paper_proof"):
-        out += ["Proof (the paper's words):", _wrap(c["paper_proof"])]
+        out += [f"Proof ({whose}):", _wrap(c["paper_proof"])]
     out += ["", f"Verdict on the statement: {c['statement']}", _wrap(c["statement_reason"]),
             f"Verdict on the proof: {c['proof']}", _wrap(c["proof_reason"])]
     if c.get("per_reading"):
@@ -298,8 +302,9 @@ def _paper(args) -> int:
     from experiments.common import resolve_paths
 
     paths = resolve_paths(None, Path("paper") / "generated")
-    _writable_dir(paths.results, "results")
-    _writable_dir(paths.generated, "generated paper inputs")
+    if (Path("paper") / "main.tex").exists():   # else build_paper says where to run it from
+        _writable_dir(paths.results, "results")
+        _writable_dir(paths.generated, "generated paper inputs")
     return build_paper(quick=args.quick, pdf=not args.no_pdf, allow_partial=args.allow_partial)
 
 

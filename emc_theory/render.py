@@ -8,6 +8,14 @@ T1 font encoding): LaTeX's special characters become their text-mode commands (`
 guillemet ligature), common non-ASCII symbols become LaTeX (Greek letters by name, ``≤`` as
 ``$\le$``), and any other non-ASCII character its code point ``[U+XXXX]``, so no input can break
 the build.
+
+Text that a person reads: :func:`plain_to_tex` typesets plain text whose formulas are written in
+ASCII (``beta_k = 1 - 2^{-k}``) with the formulas in math mode; :func:`readable` and
+:func:`readable_text` turn JSON values and Python reprs into ``key: value`` text with rounded
+numbers; :func:`derivation_latex` typesets a derivation record. Tables: :func:`booktabs_table`
+(a float), :func:`booktabs_tabular` (the tabular alone, optionally a ``tabularx`` of a given
+width), :func:`table_float`, :func:`booktabs_longtable` and :func:`fitted_columns` (``p``
+columns that fill the line exactly).
 """
 from __future__ import annotations
 
@@ -193,7 +201,7 @@ def readable(value, digits: int = 4, max_items: int = 12) -> str:
     to ``digits`` significant digits, booleans as yes/no, ``None`` as none; never a Python
     repr."""
     if isinstance(value, dict):
-        return ", ".join(f"{str(k).replace('_', ' ')}: " + _nested(v, digits, max_items)
+        return ", ".join(f"{_key(k)}: " + _nested(v, digits, max_items)
                          for k, v in value.items())
     if isinstance(value, (list, tuple)):
         items = [_nested(v, digits, max_items) for v in value]
@@ -208,6 +216,13 @@ def readable(value, digits: int = 4, max_items: int = 12) -> str:
     if isinstance(value, str) and value in ("inf", "-inf", "nan"):
         return value
     return readable_text(value, digits) if isinstance(value, str) else str(value)
+
+
+def _key(key) -> str:
+    """A dict key for reading: words joined by underscores spaced out (``final_grad_norm`` ->
+    ``final grad norm``), a subscripted symbol kept (``alpha_K``)."""
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z]+_[A-Za-z0-9]{1,2}", key) else key.replace("_", " ")
 
 
 def _nested(value, digits, max_items) -> str:
@@ -509,7 +524,8 @@ def _classify(chunk: str) -> str:
     if names and all(_is_greek(n) or n in ("Ht", "oo") or len(n) == 1 for n in names) and (
             any(_is_greek(n) or n in ("Ht", "oo") for n in names)):
         return "math"
-    if re.fullmatch(r"[A-Za-z]\(.+\)", chunk) and chunk[0] not in "aAI":
+    if re.fullmatch(r"(?:[A-Za-z]|" + "|".join(GREEK_NAMES) + r")\(.+\)", chunk) \
+            and chunk[0] not in "aAI":
         return "math"
     if re.search(r"[A-Za-z]~(?![A-Za-z])", chunk):
         return "math"

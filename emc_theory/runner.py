@@ -153,7 +153,7 @@ def minimize(optimizer, problem, x0, steps: int, *, tol: Optional[float] = None,
     """
     steps = check_int("steps", steps, 1)
     divergence_factor = _check_divergence_factor(divergence_factor)
-    x0 = as_floating(x0)
+    x0 = as_floating(x0, "x0")
     if x0.ndim not in (1, 2) or x0.shape[-1] != problem.d:
         raise ValueError(f"x0 must have shape ({problem.d},) or (B, {problem.d}) for this "
                          f"problem, got {x0.shape}")

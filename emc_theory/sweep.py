@@ -218,14 +218,17 @@ def expand_optimizers(optimizers: Sequence[dict]) -> list:
     return configs
 
 
-def _items(name: str, value, what: str) -> list:
+def _items(name: str, value, what: str, single: tuple = ()) -> list:
     """``value`` (a list, tuple, range or 1-d array) as a non-empty list; a string, bytes, a
     mapping, a set or a scalar raises a TypeError naming ``name`` (an empty one a ValueError: a
-    grid with no ``what`` has no runs)."""
+    grid with no ``what`` has no runs); for a value of a type in ``single`` (one item given
+    alone) the message says how to wrap it."""
     if (isinstance(value, (str, bytes, Mapping, set, frozenset))
-            or not isinstance(value, (Sequence, np.ndarray)) or np.ndim(value) != 1):
+            or not isinstance(value, (Sequence, np.ndarray))
+            or (isinstance(value, np.ndarray) and value.ndim != 1)):
         hint = (f": wrap a single one in a list, {name}=[{value!r}]"
-                if isinstance(value, (str, bytes, numbers.Number)) else "")
+                if single and isinstance(value, single) and not isinstance(value, bool)
+                else "")
         raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__} "
                         f"{value!r}{hint}")
     items = list(value)
@@ -311,8 +314,9 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
     if tol_relative and tol is None:
         raise ValueError("tol_relative=True scales tol by max(1, ||grad f(x0)||): give tol")
     check_choice("dtype", dtype, DTYPES)
-    seeds = [check_int("seed", s, 0) for s in _items("seeds", seeds, "seeds (ints >= 0)")]
-    schedules = _items("schedules", schedules, "schedule kinds")
+    seeds = [check_int("seed", s, 0) for s in _items("seeds", seeds, "seeds (ints >= 0)",
+                                                           (numbers.Integral,))]
+    schedules = _items("schedules", schedules, "schedule kinds", (str,))
     if not isinstance(start_scales, numbers.Real):
         _items("start_scales", start_scales, "start scales (reals >= 0)")
     scales = check_real("start_scales", start_scales).ravel()
@@ -483,13 +487,17 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):
             computed = [name for name in ("lr", "tol") if name in result] + list(RESULT_COLUMNS)
+            values = [json_ready(np.asarray(result[name]).tolist()) for name in computed]
             for j, row_index in enumerate(chunk.rows):
-                rows[row_index].update({name: json_ready(result[name][j]) for name in computed})
+                rows[row_index].update(zip(computed, (v[j] for v in values)))
             for name, values in result.get("history", {}).items():
-                if name not in histories:
-                    histories[name] = np.full(values.shape[:1] + (len(rows),) + values.shape[2:],
-                                              np.nan)
-                histories[name][:, chunk.rows] = values
+                if name not in histories or len(histories[name]) < len(values):
+                    # a chunk's history may end early (runner.HISTORY_BUDGET): pad with NaN
+                    grown = np.full(values.shape[:1] + (len(rows),) + values.shape[2:], np.nan)
+                    if name in histories:
+                        grown[:len(histories[name])] = histories[name]
+                    histories[name] = grown
+                histories[name][:len(values), chunk.rows] = values
             bar.update(len(chunk.rows))
     result = SweepResult(columns, rows, conditions, histories)
     if out is not None:

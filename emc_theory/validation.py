@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Hashable
 from typing import Optional
 
 import numpy as np
@@ -12,6 +13,13 @@ class NonFiniteGradientError(ValueError):
 
 
 _REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floating
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (an int of 400 digits stays readable)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _real_array(name: Optional[str], value, allowed: str) -> np.ndarray:
@@ -32,6 +40,10 @@ def _real_array(name: Optional[str], value, allowed: str) -> np.ndarray:
     if kind == "O":
         try:
             return arr.astype(float)
+        except OverflowError:   # a Python int beyond the float64 range
+            raise ValueError(f"{label} must be {allowed} in the float64 range [{-_FLOAT_MAX:.4g}, "
+                             f"{_FLOAT_MAX:.4g}], got an integer too large to convert to float "
+                             f"({_short_repr(value)})") from None
         except (TypeError, ValueError):
             raise TypeError(f"{label} must be {allowed}, got {value!r}") from None
     if kind not in _REAL_KINDS:
@@ -90,13 +102,20 @@ def check_in_unit_interval(name: str, value, *, open_right: bool = False):
 
 
 def check_choice(name: str, value, choices) -> str:
-    """Raise unless ``value`` is one of ``choices``."""
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and the choices:
+    a TypeError unless ``value`` is a hashable scalar (a string, a number, None; an array or a
+    list, whose ``in`` test NumPy would answer elementwise or refuse, is never a choice), else a
+    ValueError."""
+    options = sorted(choices)
+    if isinstance(value, np.ndarray) or not isinstance(value, Hashable):
+        raise TypeError(f"{name} must be one of {options}, got {_short_repr(value)} (type "
+                        f"{type(value).__name__}, not a hashable scalar)")
     try:
-        known = value in choices
-    except TypeError:   # unhashable value tested against a dict or set
+        known = bool(value in choices)
+    except (TypeError, ValueError):   # a hashable object whose == NumPy cannot reduce to a bool
         known = False
     if not known:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {options}, got {_short_repr(value)}")
     return value
 
 

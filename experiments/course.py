@@ -16,8 +16,9 @@ lecture the build makes
 both written as ``build/notebooks/{instructor,student}/<name>.ipynb`` and, with an index of the
 lectures (``course/index.md`` followed by each lecture's title, time, prerequisites and learning
 objectives), as a static Sphinx site in ``build/site/`` (myst-nb, outputs not re-executed). The
-site's mathematics is rendered at build time by LaTeX and dvisvgm (``sphinx.ext.imgmath``, SVG),
-so the pages load no script from anywhere and read without a network.
+site's mathematics is rendered at build time by LaTeX and dvisvgm (``sphinx.ext.imgmath``, SVG;
+:func:`prerender_math` batches a page's formulas into one LaTeX run), so the pages load nothing
+from the network and need no script to show their mathematics.
 
 A lecture whose cell raises (e.g. an exercise's check fails) stops the build with the lecture, the
 cell and the error; so do a lecture without its course metadata and a Sphinx warning (a formula
@@ -75,10 +76,11 @@ SITE_CONFIG = {
     "html_css_files": ["course.css"],
 }
 # The formulas are rendered at the body text's size; in headings they are scaled up with it.
-# Code at 14 px fits the lectures' 100 columns in the page.
+# Code at 14 px in a body wider than Sphinx's 800 px fits the lectures' 100 columns.
 SITE_CSS = """h1 img.math { zoom: 2.2; }
 h2 img.math { zoom: 1.7; }
 h3 img.math { zoom: 1.4; }
+div.body { max-width: 960px; }
 div.highlight pre { font-size: 14px; }
 """
 

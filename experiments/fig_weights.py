@@ -18,6 +18,13 @@ from .common import (
 )
 
 STEM = "fig_weights"
+LEVEL_STYLES = ("-", (0, (5, 1.5)), (0, (1, 1)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)),
+                (0, (8, 2)), (0, (2, 2)), (0, (4, 1, 1, 1)))
+"""A dash pattern per level (and per K in the bottom panel), beside the colour."""
+
+
+def level_style(k: int):
+    return LEVEL_STYLES[(k - 1) % len(LEVEL_STYLES)]
 
 
 def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list:
@@ -35,7 +42,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     top = max(max(map(max, data["per_K"][str(K)]["weights"])) for K in Ks)
     for col, (K, ax) in enumerate(zip(Ks, top_axes, strict=True)):
         for k, w in enumerate(as_array(data["per_K"][str(K)]["weights"]), start=1):
-            ax.plot(ht, w, color=color[k])
+            ax.plot(ht, w, color=color[k], linestyle=level_style(k))
         ax.set_title(f"$K={K}$")
         ax.set_xlabel(r"$\tilde H$")
         ax.set_ylim(0, 1.08 * top)
@@ -44,7 +51,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
             ax.set_ylabel(r"weight $\alpha_k$")
     for K in Ks:
         memory = as_array(data["per_K"][str(K)]["effective_memory"])
-        ax_mem.plot(ht, memory, color=color[K], linewidth=1.6)
+        ax_mem.plot(ht, memory, color=color[K], linewidth=1.6, linestyle=level_style(K))
         ax_mem.annotate(f"$K={K}$", (1.0, memory[-1]), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
     ax_mem.set_yscale("log")
@@ -55,7 +62,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     ax_mem.set_xlabel(r"normalised gradient entropy $\tilde H = H/\log d$")
     ax_mem.set_ylabel("effective memory\n" + r"$T_{\mathrm{eff}} = \sum_k \alpha_k 2^k$ (steps)")
     ax_key.axis("off")
-    ax_key.legend(handles=[plt.Line2D([], [], color=color[k],
+    ax_key.legend(handles=[plt.Line2D([], [], color=color[k], linestyle=level_style(k),
                                       label=rf"$k={k}$: memory $2^{{{k}}}$") for k in color],
                   loc="center", title="level $k$ (top row)\nand $K$ (bottom)")
     written = save_figure(fig, paths, STEM)

@@ -53,8 +53,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
         r"exactly), \emph{computed} (exact or certified values for stated instances) and "
         r"\emph{undecided} (sympy could not decide). Exact: no step size, seed or random draw "
         r"enters.")
-    colspec = (r"@{}>{\raggedright\arraybackslash\hsize=0.6\hsize}X"
-               r">{\raggedright\arraybackslash\hsize=1.4\hsize}Xrrr@{}")
+    colspec = (r"@{}>{\raggedright\arraybackslash\hsize=0.8\hsize}X"
+               r">{\raggedright\arraybackslash\hsize=1.2\hsize}Xrrr@{}")
     written = write_table_tex(paths, STEM, colspec, ["Derivation", "Title", *STATUSES], rows,
                               caption, "tab:derivations", width=r"\linewidth")
     macros = {"DerivationsTotal": count_word(len(doc)),

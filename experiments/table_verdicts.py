@@ -33,6 +33,7 @@ from claims.support.base import EVIDENCE_KINDS, CheckConfig
 from claims.support.registry import available_claims, run_claims
 from claims.support.report import (
     READING_AXES,
+    WITNESS_HEADINGS,
     conditions_heading,
     definitions_latex,
     in_report_order,
@@ -127,6 +128,11 @@ def cite(record: dict) -> str:
     return f"{who}, {section}"
 
 
+def sentence(tex: str) -> str:
+    """``tex`` ending with a full stop (one, even where the text brings its own)."""
+    return tex if tex.rstrip().endswith((".", "!", "?")) else tex.rstrip() + "."
+
+
 def pdf_title(record: dict) -> str:
     r"""``ID: title`` for a section heading: typeset, with a plain form for the PDF's bookmarks
     (``\texorpdfstring``, from hyperref)."""
@@ -213,14 +219,16 @@ def claim_tex(record: dict, heading: str = r"\subsection") -> list:
     if record.get("repair_of"):
         lines.append(rf"\emph{{Repair of {tex_escape(record['repair_of'])}}} "
                      rf"({tex_escape(record.get('change') or '')} changed): "
-                     + tex_text(record, "difference") + ".")
+                     + sentence(tex_text(record, "difference")))
     if record.get("paper_proof"):
-        lines.append(r"\emph{The paper's proof:} ``" + tex_text(record, "paper_proof") + "''")
+        label = ("Proof of the corrected statement" if record.get("repair_of")
+                 else "The paper's proof")
+        lines.append(rf"\emph{{{label}:}} ``" + tex_text(record, "paper_proof") + "''")
     lines += [r"\begin{description}",
               rf"\item[Statement: {tex_escape(record['statement'])}.] "
-              + tex_text(record, "statement_reason") + ".",
+              + sentence(tex_text(record, "statement_reason")),
               rf"\item[Proof: {tex_escape(record['proof'])}.] "
-              + tex_text(record, "proof_reason") + "."]
+              + sentence(tex_text(record, "proof_reason"))]
     if reading_axis(record.get("per_reading", {})):
         lines.append(r"\item[Per reading.] " + readings_tex(record) + ".")
     lines.append(r"\end{description}")
@@ -234,13 +242,13 @@ def claim_tex(record: dict, heading: str = r"\subsection") -> list:
     if record["evidence"]:
         lines.append(rf"\input{{{GENERATED}/evidence_{key}}}")
     found = witnesses(record)
-    if found:
-        lines.append(rf"\emph{{Counterexamples and witnesses}} (replayable: "
-                     rf"\texttt{{emc-theory replay {tex_escape(cid)} N}}):")
-        lines += _items([rf"\emph{{{w['label']}}}: "
-                         rf"{plain_to_tex(readable_text(w['description']))}; outcome: "
-                         rf"{plain_to_tex(outcome_text(w['outcome']))}." for w in found],
-                        env="enumerate")
+    for label, heading in WITNESS_HEADINGS.items():
+        items = [w for w in found if w["label"] == label]
+        if items:
+            lines.append(r"\emph{" + heading[1].format(id=tex_escape(cid)) + ":}")
+            lines += _items([f"{plain_to_tex(readable_text(w['description']))}; outcome: "
+                             f"{plain_to_tex(outcome_text(w['outcome']))}." for w in items],
+                            env="enumerate")
     return lines
 
 
@@ -304,8 +312,8 @@ def repairs_tex(doc: dict) -> str:
                       rf"{tex_escape(r['statement'])}, proof {tex_escape(r['proof'])}).] "
                       + tex_text(r, "claim"),
                       rf"\item[Difference ({tex_escape(r.get('change') or '--')} changed).] "
-                      + tex_text(r, "difference") + ".",
-                      r"\item[Why.] " + tex_text(r, "statement_reason") + ".",
+                      + sentence(tex_text(r, "difference")),
+                      r"\item[Why.] " + sentence(tex_text(r, "statement_reason")),
                       r"\end{description}"]
             lines.append(rf"Evidence and counterexamples: Section~\ref{{claim:"
                          rf"{file_key(r['id'])}}}.")

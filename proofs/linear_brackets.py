@@ -51,6 +51,7 @@ BRACKETS_FILE = DATA_DIR / "linear_brackets.json"
 WEIGHTS = ("uniform", "top")
 CRITERIA = ("horizon", "monotone")
 N_MAX = 12
+DEFAULT_STARTS = tuple(np.linspace(0.5, 40.0, 200))
 
 
 def frozen_weights(K: int, which: str, tau: float = 1.0) -> np.ndarray:
@@ -83,22 +84,29 @@ def decreases(values, criterion: str = "horizon") -> bool:
 
 
 def pep_threshold(K: int, which: str = "uniform", criterion: str = "horizon", lo: float = 0.5,
-                  hi: Optional[float] = None, iters: int = 8) -> dict:
+                  hi: Optional[float] = None, iters: int = 8,
+                  curves: Optional[dict] = None) -> dict:
     r"""Bisection on :math:`\eta` for the largest step whose worst case still decreases (``lo``
-    must decrease; ``hi`` defaults to :math:`u^\star` of these weights)."""
+    must decrease; ``hi`` defaults to :math:`u^\star` of these weights). ``curves`` (a dict
+    ``eta -> w(1..N)``) is a cache shared between calls with the same K and weights."""
     from .linear_stability import stability_threshold
 
     alpha = frozen_weights(K, which)
     u_star = stability_threshold(K, alpha)
     hi = u_star if hi is None else hi
-    curves = {}
-    if not decreases(curves.setdefault(lo, pep_worst_cases(K, lo, which)), criterion):
+    curves = {} if curves is None else curves
+
+    def worst(eta):
+        if eta not in curves:
+            curves[eta] = pep_worst_cases(K, eta, which)
+        return curves[eta]
+
+    if not decreases(worst(lo), criterion):
         return {"K": K, "weights": which, "criterion": criterion, "eta_pep": None,
                 "bracket": [lo, hi], "u_star": u_star, "curves": {}}
     for _ in range(iters):
         mid = (lo + hi) / 2
-        w = curves.setdefault(mid, pep_worst_cases(K, mid, which))
-        if decreases(w, criterion):
+        if decreases(worst(mid), criterion):
             lo = mid
         else:
             hi = mid
@@ -195,12 +203,13 @@ def replay_counterexample(record: dict) -> dict:
 
 def find_cycle_counterexample(K: int, which: str, eta: float, *,
                               a_values=(0.05, 0.1, 0.25, 0.5, 1.0),
-                              starts=np.linspace(0.5, 40.0, 200), steps: int = 4000,
+                              starts=DEFAULT_STARTS, steps: int = 4000,
                               tol: float = 1e-8, eps: float = 1e-2) -> Optional[dict]:
     """A core run of constant-step linear EMC on a dead-zone Huber that ends in a cycle (first
     found over ``a_values`` x ``starts``; batched runs, then the found start replayed alone)."""
     for a in a_values:
         problem = dead_zone_huber(a=a, eps=eps)
+        starts = np.asarray(starts, dtype=float)
         x0 = np.stack([embedded_start(r, which) for r in starts])
         opt = EMC(K=K, lr=eta, reading="linear")
         traj = minimize(opt, problem, x0, steps, tol=tol)
@@ -235,6 +244,55 @@ def cycle_threshold(K: int, which: str, lo: float, hi: float, iters: int = 6,
     return {"K": K, "weights": which, "eta_cycle": hi, "no_cycle_found_at": lo, "record": best}
 
 
+# ----------------------------------------------------------------------------- switching steps
+
+def switching_growth(K: int, eta: float, max_len: int = 10, lams=None) -> dict:
+    r"""Largest :math:`\rho(\Pi)^{1/n}` over products :math:`\Pi` of the frozen-uniform companion
+    matrices :math:`M(0)` and :math:`M(\eta\lambda)` (:mod:`proofs.linear_stability`) of length
+    :math:`n \le` ``max_len``, over curvatures ``lams``: above 1, repeating that pattern of steps
+    (each 0 or :math:`\eta`) diverges on :math:`f = \lambda x^2/2`, so no certificate for *every*
+    step sequence in :math:`[0, \eta]` exists (a lower bound of the joint spectral radius)."""
+    from .linear_stability import companion_matrix
+
+    lams = np.linspace(0.1, 1.0, 10) if lams is None else np.asarray(lams, dtype=float)
+    alpha = frozen_weights(K, "uniform")
+    best = {"growth": 0.0, "pattern": None, "lambda": None}
+    for lam in lams:
+        mats = [companion_matrix(K, alpha, 0.0), companion_matrix(K, alpha, eta * lam)]
+        level = {(): np.eye(K + 1)}
+        for n in range(1, max_len + 1):
+            nxt = {}
+            for pattern, prod in level.items():
+                for i, m in enumerate(mats):
+                    nxt[pattern + (i,)] = m @ prod
+            keys = list(nxt)
+            stack = np.array([nxt[k] for k in keys])
+            growth = np.max(np.abs(np.linalg.eigvals(stack)), axis=1) ** (1.0 / n)
+            j = int(np.argmax(growth))
+            if growth[j] > best["growth"]:
+                best = {"growth": float(growth[j]), "pattern": list(keys[j]),
+                        "lambda": float(lam)}
+            level = nxt
+    return best
+
+
+def switching_threshold(K: int, lo: float = 0.1, hi: float = 6.0, iters: int = 10,
+                        max_len: int = 10) -> dict:
+    r"""Bisection for the smallest :math:`\eta` at which some step pattern in :math:`\{0, \eta\}`
+    (uniform weights) grows on a quadratic: an upper bracket of :math:`\eta_{cert}` (band 0
+    certifies *every* step sequence in :math:`[0, \eta_{cert}]`)."""
+    found = None
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        res = switching_growth(K, mid, max_len)
+        if res["growth"] > 1 + 1e-9:
+            hi, found = mid, res
+        else:
+            lo = mid
+    return {"K": K, "eta_switch": hi if found else None, "no_growth_at": lo,
+            "witness": found, "max_len": max_len}
+
+
 # ----------------------------------------------------------------------------- the table
 
 def build_brackets(Ks=(1, 2, 3), path=BRACKETS_FILE) -> dict:
@@ -242,12 +300,14 @@ def build_brackets(Ks=(1, 2, 3), path=BRACKETS_FILE) -> dict:
     as JSON (minutes of PEPit; run once, then read by :func:`bracket_table`)."""
     started = time.perf_counter()
     certs = {rec["K"]: rec for rec in load_certificates()}
-    out = {"pep": [], "cycles": []}
+    out = {"pep": [], "cycles": [], "switching": [switching_threshold(K) for K in Ks]}
     for K in Ks:
         eta_const = float(as_fraction(certs[K]["eta_const"])) if K in certs else 1.0
         for which in WEIGHTS:
+            cache = {}
             for criterion in CRITERIA:
-                out["pep"].append(pep_threshold(K, which, criterion, lo=0.25))
+                out["pep"].append(pep_threshold(K, which, criterion, lo=0.25, iters=7,
+                                                curves=cache))
             top = out["pep"][-2]["u_star"]
             out["cycles"].append(cycle_threshold(K, which, eta_const, top * 0.999))
     out["seconds"] = round(time.perf_counter() - started, 1)
@@ -278,6 +338,9 @@ def bracket_table(brackets: Optional[dict] = None, certificates=None) -> dict:
             for item in brackets["cycles"]:
                 if item["K"] == K and item["weights"] == which:
                     row[f"eta_cycle_{which}"] = item["eta_cycle"]
+        for item in brackets.get("switching", []):
+            if item["K"] == K:
+                row["eta_switch"] = item["eta_switch"]
         peps = [row.get(f"eta_pep_horizon_{w}") for w in WEIGHTS]
         stars = [row.get(f"u_star_{w}") for w in WEIGHTS]
         row["eta_pep"] = None if None in peps else min(peps)
@@ -290,4 +353,6 @@ def bracket_table(brackets: Optional[dict] = None, certificates=None) -> dict:
                     "(certified chain of bands); eta_pep: PEPit frozen-weight worst case still "
                     "decreasing over N = 1..12 (horizon criterion; min over uniform and top "
                     "weights); eta_cycle: smallest step found with a replayable cycle on a "
-                    "dead-zone Huber; u_star: quadratic threshold."}
+                    "dead-zone Huber; eta_switch: smallest step at which a periodic pattern of "
+                    "steps in {0, eta} grows on a quadratic (an upper bracket of eta_cert); "
+                    "u_star: quadratic threshold."}

@@ -14,8 +14,9 @@ for every weight sequence EMC can produce and every step sequence in a certified
 :math:`\eta L`; so every statement below holds for general :math:`L` with :math:`\eta` replaced
 by :math:`\eta L`.
 
-*Weights.* EMC's weights are :math:`\alpha(\tilde H) = \operatorname{softmax}(\lambda \tilde H/\tau)`,
-:math:`\lambda_k = k/K`, :math:`\tilde H \in [0, 1]`. Along this curve
+*Weights.* EMC's weights are
+:math:`\alpha(\tilde H) = \operatorname{softmax}(\lambda \tilde H/\tau)`, :math:`\lambda_k = k/K`,
+:math:`\tilde H \in [0, 1]`. Along this curve
 :math:`\alpha_{k+1}/\alpha_k = e^{\tilde H/(K\tau)} \in [1, r]`, :math:`r = e^{1/(K\tau)}`, so the
 curve lies in the polytope :math:`\mathcal{A} = \{\alpha \in \Delta: \alpha_k \le \alpha_{k+1} \le
 \bar r \alpha_k\}` for any rational :math:`\bar r \ge r` (:func:`exp_upper` gives one with a proof:
@@ -64,8 +65,10 @@ vertices (required for the affinity).
 
 *Why no* :math:`x - x^\star` *terms.* With :math:`\eta_t = 0` allowed, the vertex :math:`u = 0`
 forces every coefficient coupling :math:`x_t - x^\star` to the momenta or gradients to vanish
-(the momenta move while :math:`x` does not), and then every :math:`x`-term; with two or more weight
-vertices the same happens for any band. Hence the function-value terms, and hence no minimiser is
+(the momenta move while :math:`x` does not), and then every :math:`x`-term (the
+:math:`(x, x)` entry of :math:`C` is identically 0, so its row must vanish at every vertex); with
+two or more distinct step vectors (weight vertices, or the two ends of a band) the row's
+:math:`u`-dependent part forces the same. Hence the function-value terms, and hence no minimiser is
 needed: only :math:`f_\star = \inf f > -\infty`. At the all-zero vertex the steady state
 (:math:`m^{(k)} = g_s` for all levels and times) is a kernel direction of every feasible
 :math:`C`, so there :math:`P` is parametrised as :math:`T^\top Q T`, :math:`T z =
@@ -96,12 +99,16 @@ an inaccurate solution is never a certificate. :func:`verify_certificate` re-der
 (polytope, vertices, matrices) from a stored record and answers yes or no.
 
 **Strongly convex functions.** :func:`rate_certificate` proves
-:math:`V_{t+1} \le \rho V_t` for :math:`\mu`-strongly convex :math:`f` at a constant step, weights in
-:math:`\mathcal{A}`, with :math:`V = a(f - f_\star) + z^\top P z`, :math:`z = (x_t - x^\star, m_{t-1},
-g_t)`, :math:`P \succeq 0`; the strong-convexity inequality is used only between :math:`x_t` and
-:math:`x^\star` (it is :math:`u`-free there; elsewhere its :math:`\mu\|x_i - x_j\|^2` term would be
-concave in :math:`u`), so :math:`C(u)` is matrix-convex in :math:`u` and vertices suffice again.
-Beside it, :func:`pep_rate` gives PEPit's worst-case rate of the frozen-weight method.
+:math:`V_{t+1} \le \rho V_t` for :math:`\mu`-strongly convex :math:`f` at a constant step,
+weights in :math:`\mathcal{A}`, with :math:`V = a(f - f_\star) + z^\top P z`,
+:math:`z = (x_t - x^\star, m_{t-1}, g_t)`, :math:`P \succeq 0`; the strong-convexity inequality is
+used only between :math:`x_t` and :math:`x^\star` (it is :math:`u`-free there; elsewhere its
+:math:`\mu\|x_i - x_j\|^2` term would be concave in :math:`u`), so :math:`C(u)` is matrix-convex
+in :math:`u` (:math:`P \succeq 0`, :math:`Z_1` affine in :math:`u`) and vertices suffice again.
+Beside it, :func:`pep_rate` gives PEPit's finite-horizon worst-case ratio of the frozen-weight
+method (an estimate, not a bound: it approaches the asymptotic rate from above as the horizon
+grows) and :func:`quadratic_rate` the frozen-weight rate on quadratics (a lower bound of the
+frozen method's worst rate, hence of any certified switching rate).
 """
 from __future__ import annotations
 

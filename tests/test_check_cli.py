@@ -5,6 +5,7 @@ record; ``list``, ``show``, ``replay``, ``--version``; user errors exit 2 in one
 import dataclasses
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -33,8 +34,7 @@ def check(root: Path, *args) -> int:
 def cli_run(*args, cwd=None):
     """``python -m emc_app ARGS`` in a subprocess (to see exactly what a user sees)."""
     return subprocess.run([sys.executable, "-m", "emc_app", *args], capture_output=True,
-                          text=True, cwd=cwd, env={**__import__("os").environ,
-                                                   "PYTHONPATH": str(REPO)})
+                          text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 def without_run(path: Path) -> str:
@@ -268,7 +268,7 @@ def test_a_full_paper_refuses_quick_claims_a_quick_paper_takes_them(tmp_path, mo
 
 def test_list_names_every_claim_and_repair(capsys):
     assert main(["list"]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())   # long lines are wrapped
     for claim in registry.all_claims():
         assert f"{claim.id} " in out and claim.title in out and claim.source.paper in out
         for repair in claim.repairs:

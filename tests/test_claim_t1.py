@@ -190,6 +190,9 @@ def test_uniform_needs_one_candidate_that_serves_without_contradiction():
     assert summary["converged"] == 2 and summary["uniform_groups"] == 0
     cells[("inv_t", 1, 1)] = "uninformative"
     assert t1_grid.cell_summary(_runs(cells), t1.EMC_SUBJECT)["uniform_groups"] == 1
+    # a problem where nothing converges or keeps pace has no evidence against one schedule
+    assert t1_grid.cell_summary(_runs({("inv_t", 1, 0): "lagging"}),
+                                t1.EMC_SUBJECT)["uniform_groups"] == 1
 
 
 def test_failure_table_counts_per_scale():

@@ -372,8 +372,16 @@ def test_every_table_and_its_tabular_compile_without_overfull_boxes(out, tmp_pat
                          cwd=work, capture_output=True, text=True)
     log = (work / "tables.log").read_text(errors="replace")
     assert run.returncode == 0, [line for line in log.splitlines() if line.startswith("!")]
-    overfull = re.findall(r"Overfull \\hbox.*", log)
+    lines = tex.read_text().splitlines()
+    overfull = [(owner(lines, int(line)), text) for text, line in
+                re.findall(r"(Overfull \\hbox.*? at lines? (\d+)\S*)", log)]
     assert not overfull, overfull
+
+
+def owner(lines: list, number: int) -> str:
+    """The table file whose text holds line ``number`` (1-based) of the combined document."""
+    marks = [line for line in lines[:number] if line.startswith("% FILE ")]
+    return marks[-1][len("% FILE "):] if marks else "?"
 
 
 def test_figures_use_colour_blind_safe_colours_and_distinct_line_styles():

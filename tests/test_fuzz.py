@@ -61,8 +61,10 @@ ANY = st.one_of(VALUE, arrays())
 
 
 def names(err: BaseException, *parameters) -> bool:
+    """The message names one of ``parameters`` (a list argument may be named by its singular,
+    as the item at fault: ``seed`` for ``seeds``)."""
     text = str(err)
-    return any(p in text for p in parameters)
+    return any(p in text or (p.endswith("s") and p[:-1] in text) for p in parameters)
 
 
 def raised_here(err: BaseException) -> bool:

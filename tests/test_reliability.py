@@ -18,7 +18,10 @@ import pytest
 from claims.support import store
 from claims.support.base import CheckConfig
 from claims.support.report import render_latex, render_markdown
-from emc_theory import records
+from emc_theory import EMC, minimize, records
+from emc_theory.baselines import GradientDescent
+from emc_theory.problems import quadratic
+from emc_theory.sweep import sweep
 from experiments import common
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +141,7 @@ def poll_while(processes, poller: Poller):
     outs = [p.communicate(timeout=600) for p in processes]
     poller.stop.set()
     poller.join()
-    for p, (out, err) in zip(processes, outs):
+    for p, (_out, err) in zip(processes, outs):
         assert p.returncode == 0, err[-2000:]
     return outs
 
@@ -177,11 +180,11 @@ for i in range(n):   # every write replaces the three files (under the lock, mer
 
 
 def test_many_concurrent_merges_lose_nothing_and_never_expose_a_partial_file(tmp_path):
-    """The same at the library level, with many writes: two writers, 40 merges each."""
+    """The same at the library level, with many writes: two writers, 20 merges each."""
     results, tex = tmp_path / "results", tmp_path / "claims.tex"
     poller = Poller(results, tex)
     processes = [subprocess.Popen([sys.executable, "-c", WRITER, cid, str(results), str(tex),
-                                   "40", seed], env=ENV, text=True, stdout=subprocess.PIPE,
+                                   "20", seed], env=ENV, text=True, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE) for cid, seed in (("G1", "1"),
                                                                             ("C2", "2"))]
     started = time.perf_counter()
@@ -215,5 +218,74 @@ def test_a_missing_record_reads_as_none_and_creates_nothing(tmp_path):
         store.load_record(tmp_path)
 
 
-def test_np_is_available():  # placeholder to keep numpy imported for the run-input tests below
-    assert np.isfinite(1.0)
+# ----------------------------------------------------------------------------- runner, sweep
+
+
+def test_divergence_factor_below_one_is_refused():
+    """Below 1, every run whose start gap exceeds D/(1-D) would be 'diverged' at step 0."""
+    problem = quadratic(3, cond=10.0)
+    for bad, error in ((0.5, ValueError), (0.0, ValueError), (float("inf"), ValueError),
+                       ([2.0, 3.0], TypeError), ("10", TypeError)):
+        with pytest.raises(error, match=r"divergence_factor"):
+            minimize(GradientDescent(lr=0.1), problem, np.ones(3), 5, divergence_factor=bad)
+    run = minimize(GradientDescent(lr=0.1), problem, problem.x_star + 10.0, 5,
+                   divergence_factor=1.0)
+    assert run.status == "max_steps"   # D = 1 is allowed: the gap only shrinks here
+
+
+def test_history_grows_with_the_run_instead_of_being_preallocated():
+    """steps = 10**9 with early stopping: the histories hold the steps run (the issue's 1e8
+    allocated 1.6 GB up front, 1e10 raised MemoryError); the values equal a run of a budget
+    just large enough (there the histories are padded to steps + 1 rows, as documented)."""
+    problem = quadratic(4, cond=10.0, seed=2)
+    x0 = np.tile(problem.x_star + 1.0, (3, 1)) * np.array([[1.0], [2.0], [4.0]])
+    opt = EMC(K=3, lr=0.05, reading="linear")
+    huge = minimize(opt, problem, x0, 10**9, tol=1e-4, record_iterates=True, diagnostics=True)
+    assert set(huge.status) == {"converged"}
+    last = int(huge.stop_step.max())
+    assert huge.f_gap.shape == (last + 1, 3) and huge.iterates.shape == (last + 1, 3, 4)
+    assert huge.diagnostics["weights"].shape == (last, 3, 3)
+    small = minimize(opt, problem, x0, last + 10, tol=1e-4, record_iterates=True,
+                     diagnostics=True)
+    assert small.f_gap.shape == (last + 11, 3)    # within the budget: steps + 1 rows
+    np.testing.assert_array_equal(huge.f_gap, small.f_gap[:last + 1])
+    np.testing.assert_array_equal(huge.iterates, small.iterates[:last + 1])
+    assert np.isnan(small.f_gap[last + 1:]).all()
+    np.testing.assert_array_equal(huge.final_gap, small.final_gap)
+    table = sweep([problem], [{"name": "gd"}], [0.05, 0.1], steps=10**9, tol=1e-4,
+                  history=True, progress=False)
+    stops = [row["stop_step"] for row in table.rows]
+    assert table.histories["f_gap"].shape == (max(stops) + 1, 2)
+
+
+GRID = {"problems": [quadratic(3)], "optimizers": [{"name": "gd"}], "lrs": [0.1]}
+
+
+@pytest.mark.parametrize("empty", ["problems", "optimizers", "lrs", "seeds", "schedules"])
+def test_empty_sweep_grids_are_refused_alike(empty):
+    kwargs = {**GRID, empty: {} if empty == "problems" else []}
+    with pytest.raises(ValueError, match=rf"{empty} must be non-empty \(a sweep over no "):
+        sweep(kwargs.pop("problems"), kwargs.pop("optimizers"), kwargs.pop("lrs"), steps=3,
+              progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"problems": "quadratic"}, r"problems must be a list of problems"),
+    ({"problems": {"a": 1}}, r"problems must hold problems of emc_theory.problems"),
+    ({"problems": quadratic(3)}, r"problems must be a list of problems"),
+    ({"optimizers": {"name": "gd"}}, r"optimizers must be a list of optimizer specs"),
+    ({"optimizers": "gd"}, r"optimizers must be a list of optimizer specs"),
+    ({"optimizers": ["gd"]}, r"optimizers must be a list of optimizer specs .*item 0: 'gd'"),
+    ({"seeds": 3}, r"seeds must be a list of seeds .*wrap a single one in a list, seeds=\[3\]"),
+    ({"seeds": "0"}, r"seeds must be a list"),
+    ({"schedules": "constant"}, r"schedules must be a list of schedule kinds.*\['constant'\]"),
+    ({"start_scales": {"a": 1.0}}, r"start_scales must be a list"),
+    ({"lr_unit": 3}, r"lr_unit must be a list of units"),
+    ({"lrs": "0.1"}, r"lrs must be"),
+    ({"lrs": {"a": 0.1}}, r"lrs must be"),
+])
+def test_sweep_arguments_of_the_wrong_type_are_named(change, message):
+    kwargs = {**GRID, **change}
+    with pytest.raises(TypeError, match=message):
+        sweep(kwargs.pop("problems"), kwargs.pop("optimizers"), kwargs.pop("lrs"), steps=3,
+              progress=False, **kwargs)

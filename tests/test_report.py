@@ -238,9 +238,14 @@ def test_witnesses_in_evidence_are_listed_as_replayable_inputs():
         {"kind": "numerical", "name": "runs (power vs linear)", "available": True,
          "summary": "19 of 54 settings", "data": {"witness": witness}}])}))
     body = section(md, "N1")
-    assert "Counterexamples and witnesses (replay: `emc-theory replay N1 N`):" in body
-    assert ("1. witness: runs (power vs linear); outcome: eta times L: 0.1, kind: oscillating, "
+    assert "Witnesses recorded with the evidence" in body and "replay N1" not in body
+    assert ("1. runs (power vs linear); outcome: eta times L: 0.1, kind: oscillating, "
             "linear status: converged, status: max_steps") in body
+    cx = {"claim": "N1", "description": "a run", "replay": {"x": 1}, "outcome": {"status": "x"}}
+    both = report.render_markdown(document({"N1": record("N1", counterexamples=[cx],
+                                                         evidence=[])}))
+    assert "Counterexamples (replay: `emc-theory replay N1 N`):\n1. a run; outcome: status: x" \
+        in both
 
 
 def test_missing_evidence_says_why_and_names_a_tool_only_when_one_is_missing():

@@ -1,6 +1,17 @@
 """Reports of a claim run: ``results/claims.json``, ``results/claims.md`` and the paper's
 ``paper/generated/claims.tex`` (booktabs). Everything but the ``run`` field (time stamp and
-durations) is a deterministic function of the evidence, so two runs give identical bytes."""
+durations) is a deterministic function of the evidence, so two runs give identical bytes.
+
+``claims.md`` (:func:`render_markdown`) is written for a person: the terms first
+(:data:`DEFINITIONS`: the readings of h, the entropy kinds, Ht against the paper's H_t, the
+weights, cells, pending, roles, the step budget, how per-reading verdicts combine, which formulas
+were recovered and which are readings), then the verdict table with a source column and the
+per-reading verdicts in a column named for what they are per, "What holds instead" (each repair
+beside its original), and each claim with its source, words, verdicts, conditions (told apart
+from results), evidence and replayable counterexamples and witnesses. Numbers are rounded and
+Python reprs made readable (:func:`emc_theory.render.readable_text`); parameters stay in the
+JSON. ``claims.tex`` (:func:`render_latex`) is the verdict table, one float; its tabular alone
+(:func:`render_latex_tabular`) is for ``\\input`` into another document."""
 from __future__ import annotations
 
 import json
@@ -191,12 +202,6 @@ def witnesses(record: dict) -> list:
             out.append({"label": "witness", "description": e["name"], "outcome": outcome,
                         "replay": w["replay"]})
     return out
-
-
-def verdict_rows(doc: dict):
-    """(id, title, statement, proof, per-reading) per claim, in report order."""
-    for cid, c in in_report_order(doc["claims"]).items():
-        yield cid, c["title"], c["statement"], c["proof"], readings_cell(c["per_reading"])
 
 
 def repairs_by_original(doc: dict) -> dict:
@@ -423,10 +428,17 @@ def definitions_latex() -> str:
 # ----------------------------------------------------------------------------- Markdown
 
 
-def _md(text) -> str:
-    """Plain text of a record for Markdown: Python reprs readable, long floats rounded, and the
-    characters Markdown tables and emphasis would eat escaped."""
-    return readable_text(text).replace("|", "\\|").replace("*", "\\*")
+def _md(text, cell: bool = False) -> str:
+    """Plain text of a record for Markdown: Python reprs readable, long floats rounded, ``*``
+    escaped (it would start emphasis) and, in a table ``cell``, ``|`` too."""
+    text = readable_text(text).replace("*", "\\*")
+    return text.replace("|", "\\|") if cell else text
+
+
+def _source_markdown(record: dict) -> str:
+    s = source_parts(record)
+    paper = EMC_TITLE if _is_emc(s) else s["paper"]
+    return f"{_md(s['authors'])}, *{_md(paper)}*, {_md(s['section'])} (`{s['file']}`)"
 
 
 def _verdict_table_markdown(doc: dict) -> list:
@@ -437,15 +449,11 @@ def _verdict_table_markdown(doc: dict) -> list:
     rows = []
     for cid, c in claims.items():
         axis = reading_axis(c["per_reading"])
-        rows.append([cid, _md(c["title"]), _md(source_text(c)), f"**{c['statement']}**",
+        rows.append([cid, _md(c["title"], True), _md(source_text(c), True),
+                     f"**{c['statement']}**",
                      f"**{c['proof']}**",
                      *(readings_cell(c["per_reading"]) if a == axis else "--" for a in axes)])
     return markdown_table(header, rows)
-
-
-def verdict_table_markdown(doc: dict) -> str:
-    """The verdict table of ``claims.md`` alone (what a command prints after a run)."""
-    return "\n".join(_verdict_table_markdown(doc)) + "\n"
 
 
 def _repair_rows_markdown(doc: dict) -> list:
@@ -454,22 +462,22 @@ def _repair_rows_markdown(doc: dict) -> list:
         parent = doc["claims"].get(original, {})
         for r in repairs:
             rows.append([f"{original} ({parent.get('statement', 'not in this record')})",
-                         r["id"], r.get("change") or "--", _md(r.get("claim", "")),
+                         r["id"], r.get("change") or "--", _md(r.get("claim", ""), True),
                          f"**{r['statement']}**", f"**{r['proof']}**",
-                         _md(r.get("difference") or "--")])
+                         _md(r.get("difference") or "--", True)])
     return rows
 
 
 def _claim_markdown(cid: str, c: dict, level: str = "##") -> list:
     lines = ["", f"{level} {cid}: {_md(c['title'])}", "",
-             f"Source: {_md(source_text(c, with_title=True))} (`{source_parts(c)['file']}`).",
-             "",
+             f"Source: {_source_markdown(c)}.", "",
              f"> {_md(c['claim'])}", ""]
     if c.get("repair_of"):
         lines += [f"Repair of {c['repair_of']} ({c.get('change')} changed): "
                   f"{_md(c.get('difference') or '')}", ""]
     if c.get("paper_proof"):
-        lines += [f"Paper's proof: *{_md(c['paper_proof'])}*", ""]
+        label = "Proof of the corrected statement" if c.get("repair_of") else "Paper's proof"
+        lines += [f"{label}: *{_md(c['paper_proof'])}*", ""]
     lines += [f"- statement: **{c['statement']}**: {_md(c['statement_reason'])}",
               f"- proof: **{c['proof']}**: {_md(c['proof_reason'])}"]
     axis = reading_axis(c.get("per_reading", {}))
@@ -488,11 +496,12 @@ def _claim_markdown(cid: str, c: dict, level: str = "##") -> list:
             else:
                 lines.append(f"- [{e['kind']}] {_md(e['name'])}: MISSING: {_md(e['summary'])}")
     found = witnesses(c)
-    if found:
-        lines += ["", f"Counterexamples and witnesses (replay: `emc-theory replay {cid} N`):"]
-        for n, w in enumerate(found, start=1):
-            lines.append(f"{n}. {w['label']}: {_md(w['description'])}; outcome: "
-                         f"{_md(readable(w['outcome']))}")
+    for label, heading in WITNESS_HEADINGS.items():
+        items = [w for w in found if w["label"] == label]
+        if items:
+            lines += ["", heading[0].format(id=cid) + ":"]
+            lines += [f"{n}. {_md(w['description'])}; outcome: {_md(readable(w['outcome']))}"
+                      for n, w in enumerate(items, start=1)]
     return lines
 
 
@@ -540,6 +549,18 @@ def _readings_tex(per_reading: dict) -> str:
         return ""
     return (r"\newline{\footnotesize " + READING_AXES[axis][1] + ": "
             + tex_escape(readings_cell(per_reading).replace(": ", " ")) + "}")
+
+
+WITNESS_HEADINGS = {
+    "counterexample": ("Counterexamples (replay: `emc-theory replay {id} N`)",
+                       r"Counterexamples (replay: \texttt{{emc-theory replay {id} N}})"),
+    "witness": ("Witnesses recorded with the evidence (their replay records are in "
+                "`results/claims.json`)",
+                r"Witnesses recorded with the evidence (their replay records are in "
+                r"\texttt{{results/claims.json}})"),
+}
+"""(Markdown, LaTeX) headings of the two kinds of :func:`witnesses`, numbered as
+``emc-theory replay`` numbers the counterexamples."""
 
 
 def verdict_table_rows(doc: dict) -> list:

@@ -150,8 +150,8 @@ def grid_summary(reading: str, res: dict) -> Evidence:
         + f"), {t['uninformative']} uninformative (control pending: "
         + (", ".join(f"{k} {v}" for k, v in by["uninformative"].items() if v) or "none")
         + f"), {t['failed_rescued']} failed but rescued by the start-scaled step, "
-        f"{t['failed_unrescued']} failed; one schedule for all informative starts in "
-        f"{t['uniform_groups']}/{t['groups']} problem groups; constant steps converged in "
+        f"{t['failed_unrescued']} failed; a candidate no start contradicts (lagging or failing) "
+        f"in {t['uniform_groups']}/{t['groups']} problem groups; constant steps converged in "
         f"{t['constant_cells_converged']} cells; candidate steps failing only from far: "
         f"{far or 'none'}",
         {"runs_by_schedule": res["classes"], "runs_against_control": res["against"],

@@ -142,8 +142,8 @@ def run_grid(subject, entries, starts: dict, Ks, p: dict, frozen_K=None) -> dict
 def cell_summary(runs: GridRuns, subject) -> dict:
     """Per problem (axis 0) and start point: the cell categories of the rule over the candidate
     schedules, and per problem whether one (candidate schedule, grid step) converges or keeps
-    pace from some start and neither lags nor fails from any other (uninformative runs count
-    for nothing)."""
+    pace from some start and neither lags nor fails from any other, or none converges or keeps
+    pace at all (uninformative runs count for nothing)."""
     cand = [subject.schedules.index(s) for s in subject.candidates]
     n_fixed = len(subject.eta_times_L)
     category, failed = runs.category[:, cand], np.isin(runs.kind[:, cand], FAILED_STATUSES)
@@ -161,7 +161,7 @@ def cell_summary(runs: GridRuns, subject) -> dict:
     fixed = category[:, :, :n_fixed]                                  # (P, cand, steps, starts)
     supported = np.isin(fixed, ("converged", "keeping pace")).any(axis=-1)
     contradicted = np.isin(fixed, ("lagging", "failed")).any(axis=-1)
-    uniform = (supported & ~contradicted).any(axis=(1, 2))
+    uniform = (supported & ~contradicted).any(axis=(1, 2)) | ~supported.any(axis=(1, 2))
     const = (np.isin(runs.kind[:, subject.schedules.index("constant"), :n_fixed], "converged")
              .any(axis=1) if "constant" in subject.schedules else np.zeros_like(converged))
     return {"cells": int(fail_fixed.size), "converged": int(converged.sum()),
