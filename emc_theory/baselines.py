@@ -31,7 +31,7 @@ from .validation import (
     check_in_unit_interval,
     check_not_empty,
     check_positive,
-    check_real,
+    check_scalar,
 )
 
 
@@ -66,9 +66,10 @@ class LionState(NamedTuple):
 @dataclasses.dataclass(frozen=True)
 class _Baseline:
     """Shared boilerplate: ``lr`` is kept as given and ``schedule`` is ``as_schedule(lr)`` (as in
-    :class:`~emc_theory.emc.EMC`); the fields named in ``_unit_interval_fields`` must lie in
-    [0, 1), those in ``_positive_fields`` in (0, inf). ``_state_type`` is the state's class;
-    its fields after ``count`` named in ``_buffers`` are floating arrays shaped like params."""
+    :class:`~emc_theory.emc.EMC`); the fields named in ``_unit_interval_fields`` must be real
+    scalars in [0, 1), those in ``_positive_fields`` in (0, inf) (both kept as floats).
+    ``_state_type`` is the state's class; its fields after ``count`` named in ``_buffers`` are
+    floating arrays shaped like params."""
 
     lr: object
     schedule: object = dataclasses.field(init=False, repr=False, compare=False)
@@ -81,11 +82,12 @@ class _Baseline:
     def __post_init__(self):
         object.__setattr__(self, "schedule", as_schedule(self.lr))
         for field in self._unit_interval_fields:
-            object.__setattr__(
-                self, field,
-                float(check_in_unit_interval(field, getattr(self, field), open_right=True)))
+            value = check_scalar(field, getattr(self, field))
+            object.__setattr__(self, field,
+                               check_in_unit_interval(field, value, open_right=True))
         for field in self._positive_fields:
-            object.__setattr__(self, field, float(check_positive(field, getattr(self, field))))
+            value = check_scalar(field, getattr(self, field))
+            object.__setattr__(self, field, check_positive(field, value))
 
     def describe(self) -> dict:
         """Name and hyper-parameters; ``lr`` as its schedule's ``describe()``."""
@@ -331,7 +333,7 @@ class Lion(_Baseline):
     def __post_init__(self):
         super().__post_init__()
         check_choice("transform", self.transform, _LION_TRANSFORMS)
-        weight_decay = float(check_real("weight_decay", self.weight_decay))
+        weight_decay = check_scalar("weight_decay", self.weight_decay)
         if not (np.isfinite(weight_decay) and weight_decay >= 0):
             raise ValueError(
                 f"weight_decay must be finite and >= 0 (allowed range [0, inf)), "

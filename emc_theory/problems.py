@@ -31,6 +31,7 @@ the constant (``cond``, ``mu``, ``eps``, ``scale``, ``a * w**2``, ``reg``).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
@@ -39,7 +40,15 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.special import expit, logsumexp, softmax
 
-from .validation import as_floating, check_choice, check_int, check_positive, check_real
+from .validation import (
+    as_floating,
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    check_real,
+    check_scalar,
+)
 
 NEWTON_GRAD_TOL = 1e-12
 r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \|A\|_2` (the gradient's own scale:
@@ -48,6 +57,18 @@ r"""Newton stops once :math:`\|\nabla f\| \le 10^{-12} \|A\|_2` (the gradient's 
 _TINY, _HUGE = float(np.finfo(float).tiny), float(np.finfo(float).max)
 """The normal float64 range: a stated ``L`` (or positive ``mu``) outside it has overflowed or
 underflowed (``1/L``, the step-size unit, would then be infinite or zero)."""
+_ROOT_TINY, _ROOT_HUGE = math.sqrt(_TINY), math.sqrt(_HUGE)
+"""The range of a profile's ``eps`` or ``scale`` whose square is a finite, normal float64 (below
+it the square underflows: ``sqrt(t**2 + eps**2) - eps`` is then ``-eps`` at 0 and its gradient
+0/0; above it the square overflows)."""
+
+
+MAX_ENTRIES = 10**8
+"""The largest array a constructor allocates, in entries (800 MB in float64): the sizes ``d``,
+``n``, ``m`` must lie in ``[minimum, MAX_ENTRIES]``, and a dense matrix (a rotated problem's
+``d x d`` rotation, logistic regression's ``n x d`` data, log-sum-exp's ``m x d`` rows) may hold
+at most ``MAX_ENTRIES`` entries. Larger sizes are refused naming the size, before any
+allocation (a module constant: raise it to go further)."""
 
 
 class Problem:
@@ -230,6 +251,19 @@ class SeparableProblem(Problem):
         return 0.5 * (hess + hess.T)
 
 
+def _check_size(name: str, value, minimum: int) -> int:
+    """A dimension or sample count in ``[minimum, MAX_ENTRIES]``, or an error naming ``name``."""
+    return check_int(name, value, minimum, MAX_ENTRIES,
+                     reason=f"MAX_ENTRIES = {MAX_ENTRIES:.0e}: a vector of at most 800 MB")
+
+
+def _check_entries(what: str, entries: int, sizes: str) -> None:
+    """Raise unless a dense matrix of ``entries`` entries fits in ``MAX_ENTRIES``."""
+    if entries > MAX_ENTRIES:
+        raise ValueError(f"{sizes}: {what} would hold {entries} entries, more than MAX_ENTRIES = "
+                         f"{MAX_ENTRIES:.0e} (800 MB in float64); lower the sizes")
+
+
 def _haar_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     """Haar-distributed orthogonal matrix: QR of a Gaussian with the signs of diag(R) fixed."""
     q, r = np.linalg.qr(rng.standard_normal((d, d)))
@@ -246,8 +280,10 @@ def _vector_param(name: str, value, d: int) -> np.ndarray:
 def _separable(name: str, profile: ScalarProfile, params: dict, weights) -> SeparableProblem:
     r"""Shared factory path: validate ``d``, ``seed``, ``x_star``; draw :math:`x^\star` (unless
     given) and then :math:`Q` (if ``rotate``) from ``default_rng(seed)``."""
-    d = params["d"] = check_int("d", params["d"], 2)
+    d = params["d"] = _check_size("d", params["d"], 2)
     seed = params["seed"] = check_int("seed", params["seed"], 0)
+    if params["rotate"]:
+        _check_entries("the rotation Q (d x d)", d * d, f"d = {d}, rotate = True")
     rng = np.random.default_rng(seed)
     if params["x_star"] is None:
         x_star, source = rng.standard_normal(d), f"drawn from default_rng({seed})"
@@ -272,6 +308,12 @@ def _quadratic_profile() -> ScalarProfile:
                          quadratic=True)
 
 
+_GEOMSPACE_MAX = _HUGE * (1 - 1e-9)
+"""The largest ``mu * cond`` of a geometric spectrum: ``np.geomspace`` computes its end point as
+``10**log10(mu * cond)`` (then sets it exactly), and that rounding (relative error ~1e-13)
+overflows within ~1e-13 of the float64 maximum; 1e-9 keeps a wide margin."""
+
+
 def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometric",
               rotate: bool = True, seed: int = 0, x_star=None, mu: Optional[float] = None,
               eigenvalues=None) -> SeparableProblem:
@@ -281,20 +323,26 @@ def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometri
     10; ``mu`` default 1), ``geometric`` (:math:`\mu \kappa^{(i-1)/(d-1)}`) or ``linear``; or is
     given as ``eigenvalues`` (all :math:`\ge 0`, some :math:`> 0`; then ``cond`` and ``mu`` must
     be left unset). :math:`L = \lambda_{\max}`, :math:`\mu = \lambda_{\min}`, :math:`f^\star = 0`.
+    Allowed: ``mu`` a normal float64, ``cond`` in :math:`[1, M/\mu]` with :math:`M` the float64
+    maximum (:math:`M (1 - 10^{-9})` for the geometric spectrum: ``_GEOMSPACE_MAX``).
     """
-    d = check_int("d", d, 2)
+    d = _check_size("d", d, 2)
     check_choice("spectrum", spectrum, ("geometric", "linear"))
+    rotate = check_bool("rotate", rotate)
     if eigenvalues is None:
-        cond = 10.0 if cond is None else _scalar("cond", cond)
-        mu = 1.0 if mu is None else _scalar("mu", check_positive("mu", mu))
+        cond = 10.0 if cond is None else check_scalar("cond", cond)
+        mu = 1.0 if mu is None else check_scalar("mu", check_positive("mu", mu))
         if not (np.isfinite(cond) and cond >= 1):
             raise ValueError(f"cond must be finite and >= 1 (allowed range [1, inf)), got {cond!r}")
         if not _TINY <= mu <= _HUGE:
             raise ValueError(f"mu must lie in [{_TINY:.4g}, {_HUGE:.4g}] (a normal float64, so "
                              f"that 1/mu is finite), got {mu!r}")
-        if not mu * cond <= _HUGE:
-            raise ValueError(f"cond must lie in [1, {_HUGE / mu:.4g}] for mu = {mu!r} (so that "
-                             f"L = mu * cond <= {_HUGE:.4g} is finite), got cond = {cond!r}")
+        top = _GEOMSPACE_MAX if spectrum == "geometric" else _HUGE
+        if not mu * cond <= top:
+            margin = (", with a margin of 1e-9 for np.geomspace's 10**log10(mu * cond)"
+                      if spectrum == "geometric" else "")
+            raise ValueError(f"cond must lie in [1, {top / mu:.4g}] for mu = {mu!r} (so that "
+                             f"L = mu * cond <= {top:.4g} is finite{margin}), got cond = {cond!r}")
         spaced = np.geomspace if spectrum == "geometric" else np.linspace
         weights = spaced(mu, mu * cond, d)
     else:
@@ -305,17 +353,9 @@ def quadratic(d: int, cond: Optional[float] = None, *, spectrum: str = "geometri
         if np.any(weights < 0) or not np.any(weights > 0):
             raise ValueError(f"eigenvalues must be >= 0 with at least one > 0, got {eigenvalues!r}")
         eigenvalues = weights.tolist()
-    params = {"d": d, "cond": cond, "spectrum": spectrum, "rotate": bool(rotate), "seed": seed,
+    params = {"d": d, "cond": cond, "spectrum": spectrum, "rotate": rotate, "seed": seed,
               "x_star": x_star, "mu": mu, "eigenvalues": eigenvalues}
     return _separable("quadratic", _quadratic_profile(), params, weights)
-
-
-def _scalar(name: str, value) -> float:
-    """A real scalar as a float, or a TypeError naming ``name`` (strings, complex, arrays)."""
-    arr = check_real(name, value)
-    if arr.ndim:
-        raise TypeError(f"{name} must be a real scalar, got an array of shape {arr.shape}")
-    return float(arr)
 
 
 def _scale_range(name: str, value: float, low: float, high: float, why: str) -> float:
@@ -330,15 +370,24 @@ def huber(d: int = 10, *, delta: float = 1.0, seed: int = 0, x_star=None, weight
     r""":math:`\sum_i w_i h_\delta(t_i)`, :math:`h_\delta(t) = t^2/2` for :math:`|t| \le \delta`,
     :math:`\delta(|t| - \delta/2)` outside. Convex, :math:`h_\delta'' \in \{0, 1\}`, so
     :math:`L = \max_i w_i` and :math:`\mu = 0` (not strongly convex). Default :math:`w = 1`."""
-    delta = float(check_positive("delta", delta))
+    delta = check_positive("delta", check_scalar("delta", delta))
+    def rho(t):
+        # each branch computed only where np.where keeps it (the other sees 0, resp. delta / 2):
+        # for a huge delta, delta * (|t| - delta / 2) would overflow inside |t| <= delta, and for
+        # a huge t, t^2 outside it
+        inside = np.abs(t) <= delta
+        return np.where(inside, 0.5 * np.where(inside, t, 0.0) ** 2,
+                        delta * (np.where(inside, 0.5 * delta, np.abs(t)) - 0.5 * delta))
+
     profile = ScalarProfile(
-        lambda t: np.where(np.abs(t) <= delta, 0.5 * t**2, delta * (np.abs(t) - 0.5 * delta)),
+        rho,
         lambda t: np.clip(t, -delta, delta),
         lambda t: (np.abs(t) <= delta).astype(float),
         1.0, 0.0)
-    w = _weights_param(weights, check_int("d", d, 2))
+    w = _weights_param(weights, _check_size("d", d, 2))
+    rotate = check_bool("rotate", rotate)
     params = {"d": d, "delta": delta, "seed": seed, "x_star": x_star,
-              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+              "weights": None if weights is None else w.tolist(), "rotate": rotate}
     return _separable("huber", profile, params, w)
 
 
@@ -348,17 +397,19 @@ def smoothed_abs(d: int = 10, *, eps: float = 0.1, seed: int = 0, x_star=None, w
     :math:`\rho'' = \varepsilon^2 / (t^2 + \varepsilon^2)^{3/2} \in (0, 1/\varepsilon]`, so
     :math:`L = \max_i w_i / \varepsilon` and :math:`\mu = 0` (:math:`\rho'' \to 0` as
     :math:`|t| \to \infty`)."""
-    eps = float(check_positive("eps", eps))
-    w = _weights_param(weights, check_int("d", d, 2))
-    _scale_range("eps", eps, w.max() / _HUGE, w.max() / _TINY,
-                 "so that L = max(weights) / eps is a finite, normal float64")
+    eps = check_positive("eps", check_scalar("eps", eps))
+    w = _weights_param(weights, _check_size("d", d, 2))
+    rotate = check_bool("rotate", rotate)
+    w_max = float(w.max())   # Python floats: max(weights) / TINY overflows to inf, no upper bound
+    _scale_range("eps", eps, max(w_max / _HUGE, _ROOT_TINY), min(w_max / _TINY, _ROOT_HUGE),
+                 "so that L = max(weights) / eps and eps**2 are finite, normal float64s")
     profile = ScalarProfile(
         lambda t: np.sqrt(t**2 + eps**2) - eps,
         lambda t: t / np.sqrt(t**2 + eps**2),
         lambda t: eps**2 / (t**2 + eps**2) ** 1.5,
         1.0 / eps, 0.0)
     params = {"d": d, "eps": eps, "seed": seed, "x_star": x_star,
-              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+              "weights": None if weights is None else w.tolist(), "rotate": rotate}
     return _separable("smoothed_abs", profile, params, w)
 
 
@@ -367,17 +418,23 @@ def cauchy_loss(d: int = 10, *, scale: float = 1.0, seed: int = 0, x_star=None, 
     r""":math:`\sum_i w_i \log(1 + t_i^2/s^2)`, non-convex:
     :math:`\rho'' = 2(s^2 - t^2)/(s^2 + t^2)^2 \in [-1/(4 s^2), 2/s^2]` (minimum at
     :math:`t^2 = 3 s^2`), so :math:`L = 2 \max_i w_i / s^2`, ``mu = None``, :math:`f^\star = 0`."""
-    s = float(check_positive("scale", scale))
-    w = _weights_param(weights, check_int("d", d, 2))
-    _scale_range("scale", s, np.sqrt(2 * w.max() / _HUGE), np.sqrt(2 * w.max() / _TINY),
-                 "so that L = 2 max(weights) / scale^2 is a finite, normal float64")
+    s = check_positive("scale", check_scalar("scale", scale))
+    w = _weights_param(weights, _check_size("d", d, 2))
+    rotate = check_bool("rotate", rotate)
+    # sqrt(2 w / HUGE) and sqrt(2 w / TINY) = sqrt(2 w) 2^511 (TINY = 2^-1022) without an
+    # overflowing intermediate; bit for bit the direct formulas wherever those do not overflow
+    w_max = float(w.max())
+    root_2w = math.sqrt(2 * w_max) if w_max <= _HUGE / 2 else 2 * math.sqrt(w_max / 2)
+    _scale_range("scale", s, max(math.sqrt(w_max / (_HUGE / 2)), _ROOT_TINY),
+                 min(math.ldexp(root_2w, 511), _ROOT_HUGE),
+                 "so that L = 2 max(weights) / scale^2 and scale^2 are finite, normal float64s")
     profile = ScalarProfile(
         lambda t: np.log1p((t / s) ** 2),
         lambda t: 2.0 * t / (s**2 + t**2),
         lambda t: 2.0 * (s**2 - t**2) / (s**2 + t**2) ** 2,
         2.0 / s**2, -1.0 / (4.0 * s**2))
     params = {"d": d, "scale": s, "seed": seed, "x_star": x_star,
-              "weights": None if weights is None else w.tolist(), "rotate": bool(rotate)}
+              "weights": None if weights is None else w.tolist(), "rotate": rotate}
     return _separable("cauchy_loss", profile, params, w)
 
 
@@ -388,13 +445,15 @@ def cosine_bowl(d: int = 10, *, a: float = 1.0, w: float = 2.0, seed: int = 0, x
     :math:`L = \max_i w_i (1 + a\omega^2)`; non-convex (``mu = None``) iff :math:`a\omega^2 > 1`
     (default :math:`a\omega^2 = 4`). Global minimum :math:`f^\star = 0` at :math:`x^\star` since
     :math:`\rho(t) \ge t^2/2`."""
-    a = float(check_positive("a", a))
-    omega = float(check_positive("w", w))
-    weights_arr = _weights_param(weights, check_int("d", d, 2))
+    a = check_positive("a", check_scalar("a", a))
+    omega = check_positive("w", check_scalar("w", w))
+    weights_arr = _weights_param(weights, _check_size("d", d, 2))
+    rotate = check_bool("rotate", rotate)
     with np.errstate(over="ignore"):
         curvature = float(np.float64(a) * np.float64(omega) ** 2)  # inf, not OverflowError
-    if not weights_arr.max() * (1.0 + curvature) <= _HUGE:
-        raise ValueError(f"a * w**2 must be at most {_HUGE / weights_arr.max() - 1:.4g} (so that "
+    w_max = float(weights_arr.max())   # Python floats: an overflow gives inf, not a warning
+    if not w_max * (1.0 + curvature) <= _HUGE:
+        raise ValueError(f"a * w**2 must be at most {_HUGE / w_max - 1:.4g} (so that "
                          f"L = max(weights) (1 + a w^2) is finite), got a = {a!r}, w = {omega!r}")
     profile = ScalarProfile(
         lambda t: 0.5 * t**2 + a * (1.0 - np.cos(omega * t)),
@@ -402,7 +461,7 @@ def cosine_bowl(d: int = 10, *, a: float = 1.0, w: float = 2.0, seed: int = 0, x
         lambda t: 1.0 + curvature * np.cos(omega * t),
         1.0 + curvature, 1.0 - curvature)
     params = {"d": d, "a": a, "w": omega, "seed": seed, "x_star": x_star,
-              "weights": None if weights is None else weights_arr.tolist(), "rotate": bool(rotate)}
+              "weights": None if weights is None else weights_arr.tolist(), "rotate": rotate}
     return _separable("cosine_bowl", profile, params, weights_arr)
 
 
@@ -501,7 +560,7 @@ class CompositeProblem(Problem):
 
 
 def _check_reg(reg) -> float:
-    reg = _scalar("reg", reg)
+    reg = check_scalar("reg", reg)
     if not (np.isfinite(reg) and reg >= 0):
         raise ValueError(f"reg must be finite and >= 0 (allowed range [0, inf)), got {reg!r}")
     if 0 < reg < _TINY:
@@ -536,10 +595,12 @@ def logistic_regression(n: int = 50, d: int = 10, *, reg: float = 1e-2, seed: in
     and linearly separable data (checked by a linear program) there is no minimiser:
     ``x_star = None``, ``f_star = 0`` (the infimum along a separating direction).
     """
-    n = check_int("n", n, 1)
-    d = check_int("d", d, 2)
+    n = _check_size("n", n, 1)
+    d = _check_size("d", d, 2)
     seed = check_int("seed", seed, 0)
     reg = _check_reg(reg)
+    separable = check_bool("separable", separable)
+    _check_entries("X (n x d)", n * d, f"n = {n}, d = {d}")
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     margins = X @ (rng.standard_normal(d) / np.sqrt(d))
@@ -547,7 +608,7 @@ def logistic_regression(n: int = 50, d: int = 10, *, reg: float = 1e-2, seed: in
     A = -y[:, None] * X
     _check_curvature_sum(0.25 / n * np.linalg.norm(A, 2) ** 2, reg)
     has_minimiser = reg > 0 or not _linearly_separable(A)
-    params = {"n": n, "d": d, "reg": reg, "seed": seed, "separable": bool(separable)}
+    params = {"n": n, "d": d, "reg": reg, "seed": seed, "separable": separable}
     return CompositeProblem("logistic_regression", params, _mean_softplus(n), A, np.zeros(n), reg,
                             has_minimiser, infimum=0.0,
                             no_minimiser_reason="data linearly separable and reg = 0")
@@ -567,10 +628,11 @@ def log_sum_exp(d: int = 10, m: int = 20, *, scale: float = 1.0, seed: int = 0,
     every direction :math:`v \ne 0` some :math:`a_i^\top v > 0`, so :math:`f` is coercive and a
     minimiser exists. :math:`L = \|A\|_2^2/2 + r` (an upper bound), :math:`\mu = r`.
     """
-    d = check_int("d", d, 2)
-    m = check_int("m", m, 2)
+    d = _check_size("d", d, 2)
+    m = _check_size("m", m, 2)
     seed = check_int("seed", seed, 0)
-    scale = float(check_positive("scale", scale))
+    _check_entries("A (m x d)", m * d, f"m = {m}, d = {d}")
+    scale = check_positive("scale", check_scalar("scale", scale))
     reg = _check_reg(reg)
     if reg == 0 and m < d + 1:
         raise ValueError(f"m must be >= d + 1 = {d + 1} when reg = 0 (the centred rows must span "

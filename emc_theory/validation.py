@@ -70,7 +70,7 @@ def check_int(name: str, value, minimum: int, maximum: Optional[int] = None,
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {allowed}, got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be {allowed}, got {value}")
+        raise ValueError(f"{name} must be {allowed}, got {_short_repr(value)}")
     return int(value)
 
 
@@ -81,6 +81,27 @@ def check_real(name: str, value) -> np.ndarray:
     if arr.dtype.kind == "b":
         raise TypeError(f"{name} must be a real number (float or int), got the bool {value!r}")
     return arr.astype(float, copy=False)
+
+
+def check_scalar(name: str, value) -> float:
+    """``value`` as a float if it is one real number (an int, a float, a NumPy scalar or a 0-d
+    array), else a TypeError naming ``name``: a list or an array of any shape (even of one
+    entry), a string, a bool or a complex number is refused."""
+    arr = check_real(name, value)
+    if arr.ndim:
+        raise TypeError(f"{name} must be a real scalar (float or int), got "
+                        f"{_short_repr(value)} (an array-like of shape {arr.shape})")
+    return float(arr)
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool if it is one (``True``/``False`` or a NumPy bool), else a TypeError
+    naming ``name``: ints, strings, None and arrays (whose truth value NumPy may refuse) are not
+    taken for a flag."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {_short_repr(value)} (type "
+                        f"{type(value).__name__})")
+    return bool(value)
 
 
 def check_positive(name: str, value):
