@@ -31,6 +31,7 @@ import numpy as np
 
 from emc_theory import EMC
 from emc_theory.baselines import Adam, HeavyBall
+from emc_theory.render import readable
 
 from .support.base import (
     CheckConfig,
@@ -104,8 +105,10 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
         parameters["subject"] = subject.name
     evidence = [
         Evidence("numerical", "tracemalloc: optimizer state",
-                 f"EMC state / heavy-ball state = K exactly for K = 1..8, d in {dims}, float64 "
-                 f"and float32: {ratios_exact}; EMC / Adam = K/2",
+                 "EMC state / heavy-ball state "
+                 + ("= K exactly" if ratios_exact else "differs from K in some case")
+                 + f" for K in {{{readable(list(Ks))}}}, d in {{{readable(dims)}}}, float64 and "
+                 "float32; EMC / Adam = K/2",
                  {"rows": rows}),
         Evidence("numerical", "tracemalloc: working memory of one in-place step",
                  f"peak bytes of an in-place step grow by at most {worst:.1f} floats per "

@@ -3,8 +3,8 @@
 Claim: "This measure is maximized when gradients are uniformly distributed across dimensions and
 minimized when dominated by a few components." The paper gives no proof.
 
-What we check, for both readings of p (``l2``: :math:`p_i = g_i^2/\\|g\\|_2^2`, the paper's;
-``l1``: :math:`p_i = |g_i|/\\|g\\|_1`):
+What we check, for both entropy kinds (the two definitions of p: ``l2``,
+:math:`p_i = g_i^2/\\|g\\|_2^2`, the paper's; ``l1``, :math:`p_i = |g_i|/\\|g\\|_1`):
 
 * symbolic (``proofs.entropy_bounds``): the maximiser of :math:`H(p)` on the simplex is the uniform
   p with :math:`H = \\log d`, the minimiser a vertex with :math:`H = 0`;
@@ -17,9 +17,10 @@ What we check, for both readings of p (``l2``: :math:`p_i = g_i^2/\\|g\\|_2^2`, 
   components equals :math:`\\log m` ("a few components" give a small entropy, 0 only for one
   component). The core's clipped value is compared with it.
 
-Rule: statement *holds* when, for every reading, the maximum is attained at uniform magnitudes and
-the minimum at a single component, symbolically and numerically; *fails* when a sample beats the
-uniform value or undercuts the one-hot value; *undecided* when an evidence kind is missing.
+Rule: statement *holds* when, for both entropy kinds, the maximum is attained at uniform
+magnitudes and the minimum at a single component, symbolically and numerically; *fails* when a
+sample beats the uniform value or undercuts the one-hot value; *undecided* when an evidence kind
+is missing.
 Undefined cases (d = 1, g = 0) are listed as conditions: the paper does not address them.
 
 Controls (an :class:`EntropyFunction` as ``config.subject``): the Shannon entropy of the
@@ -42,6 +43,7 @@ from scipy.stats import entropy as scipy_entropy
 
 from emc_theory import ENTROPY_KINDS, ZERO_GRADIENT_RULE, gradient_entropy
 from emc_theory.entropy import gradient_weights
+from emc_theory.render import readable
 
 from .support.base import (
     CheckConfig,
@@ -156,7 +158,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
         )
         evidence.append(Evidence(
             "numerical", f"entropy extremes ({kind})",
-            f"{3 * n} random gradients per d in {dims}, H before any clipping: max "
+            f"{3 * n} random gradients per d in {{{readable(dims)}}}, H before any clipping: max "
             f"(H - log d)/log d = {worst_above:.2e}, min H = {worst_below:.2e}; uniform "
             f"magnitudes give log d (rel. err {uniform_err:.1e}); one-hot gives "
             f"{onehot_max:.1e}; m equal components give log m"
@@ -191,7 +193,8 @@ def decide(g: Gathered[Facts]) -> Verdict:
     conditions = [
         "defined for d >= 2 only (H_max = log 1 = 0 at d = 1); the paper does not say",
         "g = 0 is undefined in the paper (p = 0/0); the toolkit's rule: " + ZERO_GRADIENT_RULE,
-        "the minimum H = 0 needs ONE non-zero component; m equal components give H = log m",
+        "the minimum H = 0 needs a single non-zero component; m equal components give "
+        "H = log m",
     ]
     if "fails" in per_reading.values():
         statement = "fails"
@@ -200,8 +203,8 @@ def decide(g: Gathered[Facts]) -> Verdict:
         statement, reason = "undecided", "symbolic evidence missing or not established"
     else:
         statement = "holds"
-        reason = ("max log d exactly at uniform |g_i| and min 0 at one component, in both "
-                  "readings, symbolically and on every sample")
+        reason = ("max log d exactly at uniform |g_i| and min 0 at one component, for both "
+                  "entropy kinds (l1 and l2), symbolically and on every sample")
     return Verdict(statement, "none", reason, "the paper states E1 without proof",
                    per_reading=per_reading, conditions=conditions)
 

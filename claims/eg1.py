@@ -81,7 +81,7 @@ import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 
 from emc_theory import gradient_entropy
-from emc_theory.validation import check_choice, check_int
+from emc_theory.validation import check_choice, check_int, check_positive, check_real
 
 from .support.base import (
     CheckConfig,
@@ -94,6 +94,7 @@ from .support.base import (
     Source,
     Verdict,
 )
+from .support.registry import _check_matrix
 from .support.repairs_common import repair_gathered, unseen_proof_verdict, with_proof
 from .support.symbolic import derivation_result
 
@@ -105,6 +106,10 @@ SOURCE = Source("001_efec067ef178dacf.txt", "Information-theoretic perspectives 
 STATEMENT = ("Suppose the Hessian matrix H in R^{n x n} is positive definite and k is the "
              "condition number of it, then the following bound holds: log n - H_1(H) <= "
              "k/(k+n-1) log k - log((n+k-1)/n) <= log k.")
+STATEMENT_TEX = (r"Suppose the Hessian matrix $H \in \mathbb{R}^{n \times n}$ is positive definite "
+                 r"and $k$ is the condition number of it, then the following bound holds: "
+                 r"$\log n - H_1(H) \le \frac{k}{k+n-1}\log k - \log\frac{n+k-1}{n} "
+                 r"\le \log k$.")
 PROOF = Proof(status="not_in_source")
 SYMBOLIC = ("entropy_gap",)  # derivations of proofs/ this check reads
 SYMBOLIC_KEYS = ("middle_is_single_max_gap", "gap_flat_at_k_1", "second_order_coefficient",
@@ -158,6 +163,9 @@ def log_n_bound(k, n):
 
 
 BOUNDS = {"middle": middle_bound, "log_k": log_bound}
+BOUND_LABELS = {"middle": "B", "log_k": "log k", "tight": "B*", "middle/2": "B/2",
+                "log_k/10": "(log k)/10"}
+"""How the evidence names the bounds searched (a control's bound by its description)."""
 WRONG_BOUNDS = {"middle/2": half_middle_bound,
                 "log_k/10": lambda k, n: log_bound(k, n) / 10}
 
@@ -311,8 +319,33 @@ def _outcome(spec: dict, bound) -> dict:
 
 def replay(spec: dict) -> dict:
     """Recompute a counterexample from its record: the eigenvalues of the stored (or rebuilt)
-    matrix, its condition number, gap, the named bound and whether the gap exceeds it."""
-    check_choice("bound", spec["bound"], tuple(NAMED_BOUNDS))
+    matrix, its condition number, gap, the named bound and whether the gap exceeds it.
+
+    The record is checked first (a direct call gets the checks of a replay through the
+    registry): ``bound`` one of :data:`NAMED_BOUNDS`; a stored ``matrix`` square, finite,
+    symmetric to rounding and positive definite, with the record's ``eigenvalues`` if it lists
+    them (``eigvalsh`` reads only the lower triangle, so a non-symmetric matrix would silently
+    stand for another one); without a matrix, ``eigenvalues`` finite and > 0 (a positive
+    definite spectrum) and ``rotation_seed`` an integer >= 0."""
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec must be a dict (an EG1 counterexample's replay record), got "
+                        f"{type(spec).__name__}")
+    check_choice("bound", spec.get("bound"), tuple(NAMED_BOUNDS))
+    if "matrix" in spec:
+        matrix = spec["matrix"]
+        _check_matrix("matrix", matrix.tolist() if isinstance(matrix, np.ndarray) else matrix,
+                      spec.get("eigenvalues"))
+    else:
+        missing = [key for key in ("eigenvalues", "rotation_seed") if key not in spec]
+        if missing:
+            raise ValueError(f"spec must hold a 'matrix', or 'eigenvalues' and 'rotation_seed'; "
+                             f"it lacks {missing}")
+        eigenvalues = check_real("eigenvalues", spec["eigenvalues"])
+        if eigenvalues.ndim != 1:
+            raise ValueError(f"eigenvalues must be a list of numbers (a spectrum), got shape "
+                             f"{eigenvalues.shape}")
+        check_positive("eigenvalues", eigenvalues)
+        check_int("rotation_seed", spec["rotation_seed"], 0)
     return _outcome(spec, NAMED_BOUNDS[spec["bound"]])
 
 
@@ -348,6 +381,13 @@ class Facts:
     small_k_expansion_favours_split: Optional[bool]
     search_detects_wrong_bounds: Optional[bool]
     lemma_tv_available: Optional[bool]
+
+
+def _established_text(decisions: dict) -> str:
+    """How many of the derivation's results sympy established, naming those it did not."""
+    missing = [key for key, value in decisions.items() if value is not True]
+    text = f"{len(decisions) - len(missing)} of {len(decisions)} results proved"
+    return text + (f"; not established: {', '.join(missing)}" if missing else "")
 
 
 def _symbolic_facts() -> dict:
@@ -401,25 +441,31 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
     middle_k = subject.bound(ks[None, :], np.asarray(ns)[:, None])
     ineq2_margin = float((np.log(ks)[None, :] - middle_k).min())
 
+    labels = {name: BOUND_LABELS.get(name, subject.description) for name in results}
     for name, res in results.items():
         w = res["worst"]
         evidence.append(Evidence(
-            "numerical", f"spectrum search against {name}",
-            f"largest gap - {name}: vertex search {w['vertex']['excess']:.3e} "
+            "numerical", f"spectrum search against {labels[name]}",
+            f"largest gap - {labels[name]}: vertex search {w['vertex']['excess']:.3e} "
             f"(n={w['vertex']['n']}, k={w['vertex']['k']:.3g}), random "
             f"{w['random']['excess']:.3e}, L-BFGS-B {w['optimised']['excess']:.3e}",
             {method: {key: case[key] for key in ("excess", "n", "k")}
              for method, case in w.items()}))
     evidence.append(Evidence(
         "numerical", "where inequality 1 fails",
-        f"vertex search: violations at {len(failing_rows)} of {len(ns)} n; smallest failing n = "
-        f"{int(ns[failing_rows[0]]) if failing_rows.size else None}; maximiser m > 1 at "
-        f"{int((best_m > 1).sum())} of {best_m.size} (n, k)",
+        f"vertex search: violations at {len(failing_rows)} of {len(ns)} n; "
+        + (f"smallest failing n = {int(ns[failing_rows[0]])}" if failing_rows.size
+           else "no n fails")
+        + f"; maximiser m > 1 at {int((best_m > 1).sum())} of {best_m.size} (n, k)",
         {"violating_k_range_by_n": {str(n): fail_by_n.get(n) for n in _SHOWN_N if n in ns},
          "maximising_m_at_largest_n": best_m[-1].tolist()}))
     evidence.append(Evidence(
         "independent", "search self-check with wrong bounds",
-        "the same search flags " + ", ".join(f"{k}: {v}" for k, v in wrong_flagged.items()),
+        "; ".join(("the same search flags " if flagged else "the same search misses ")
+                  + " and ".join(BOUND_LABELS[k] for k, v in wrong_flagged.items()
+                                 if v == flagged)
+                  for flagged in (True, False) if flagged in wrong_flagged.values())
+        + " (wrong bounds planted to test it)",
         {"flagged": wrong_flagged}))
     evidence.append(Evidence(
         "numerical", "tightness of the outer bound",
@@ -436,8 +482,8 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
             "symbolic", "sympy: middle term, small-k expansion, inequality 2",
             "B = gap of one eigenvalue at k; g_m = m(n-m)/(2n^2)(k-1)^2 + O((k-1)^3), exceeding "
             "g_1 by (m-1)(n-m-1)/(2n^2); g_{tn} free of n, 0 <= B <= k log k/(k+n-1) -> 0; "
-            "log k - B = (n-1)/(k+n-1) log k + log(1+(k-1)/n) >= 0: "
-            + ", ".join(f"{key}={value}" for key, value in sym.items()), sym))
+            "log k - B = (n-1)/(k+n-1) log k + log(1+(k-1)/n) >= 0; "
+            + _established_text(sym), sym))
     evidence.append(Evidence(
         "symbolic", "lemma: entropy gap vs total variation from uniform",
         "could not be recovered from the seed (the seed lists Lemmas 2.5, 2.6 without text)",
@@ -447,7 +493,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
         if case["excess"] > VIOLATION_TOL:
             counterexamples.append(_counterexample(
                 case, name, bounds[name], config.seed,
-                f"largest gap - {name} found: n={case['n']}, k={case['k']:.4g}"))
+                f"largest gap - {labels[name]} found: n={case['n']}, k={case['k']:.4g}"))
     if failing_rows.size:
         r = failing_rows[0]
         i = int(np.argmax(table[r]))
@@ -503,18 +549,24 @@ def decide(g: Gathered[Facts]) -> Verdict:
     verdicts = {first, second}
     statement = ("fails" if "fails" in verdicts else
                  "holds" if verdicts == {"holds"} else "undecided")
-    reason = (f"inequality 1 (gap <= B) {first} (largest gap - B = "
-              f"{f.ineq1_max_excess}); inequality 2 (B <= log k) {second}")
-    conditions = [f"inequality 1: {first}", f"inequality 2: {second}"]
-    if f.outer_violated is not None:
-        conditions.append("outer bound log n - H_1 <= log k: "
-                          + ("violated" if f.outer_violated else "never violated"))
-    if f.single_max_is_maximiser is False:
-        conditions.append("the spectrum with one eigenvalue at k is not the gap maximiser: "
-                          "more eigenvalues at k give a larger gap")
+    first_text = f"inequality 1 (gap <= B) {first}"
+    details = []
+    if f.ineq1_max_excess is not None:
+        details.append(f"largest gap - B = {f.ineq1_max_excess:.4g}")
     if f.ineq1_smallest_failing_n is not None:
-        conditions.append(f"inequality 1 fails from n = {f.ineq1_smallest_failing_n} on the "
-                          "grid")
+        details.append(f"it fails from n = {f.ineq1_smallest_failing_n} on the grid")
+    if details:
+        first_text += " (" + "; ".join(details) + ")"
+    parts = [first_text]
+    if f.single_max_is_maximiser is False:
+        parts.append("the spectrum with one eigenvalue at k is not the gap maximiser: more "
+                     "eigenvalues at k give a larger gap")
+    parts.append(f"inequality 2 (B <= log k) {second}")
+    if f.outer_violated is not None:
+        parts.append("the outer bound log n - H_1 <= log k is "
+                     + ("violated" if f.outer_violated else "never violated"))
+    reason = "; ".join(parts)
+    conditions = []
     proof, proof_reason = unseen_proof_verdict(
         statement, "the seed lists a proof of Theorem 2.2 but gives no text",
         "the first inequality (gap <= B) is what fails; the second (B <= log k) holds ("
@@ -761,7 +813,9 @@ def gather_tight(config: CheckConfig) -> Gathered[TightFacts]:
         Evidence("numerical", "the bound and the spectrum that attains it",
                  f"{len(rows)} pairs (n, k), n from {min(table_n)} to {max(table_n)}, k from "
                  f"{min(table_k)} to {max(table_k):.0e}: largest |gap(spectrum) - bound| = "
-                 f"{error:.2e}; every spectrum of size n and condition number k: {exact}",
+                 f"{error:.2e}; "
+                 + ("every stated spectrum has size n and condition number k" if exact else
+                    "some stated spectrum lacks size n or condition number k"),
                  {"rows": rows}),
         Evidence("numerical", "the bound at the table's (n, k) against searched spectra",
                  f"largest gap - bound: random {table_worst['random']:.3e}, L-BFGS-B "
@@ -776,9 +830,9 @@ def gather_tight(config: CheckConfig) -> Gathered[TightFacts]:
         Evidence("numerical", "the paper's middle term B = g_1 against the bound",
                  "largest shortfall B* - B per n: " + "; ".join(
                      f"n={n}: {c['max_shortfall']:.3g} at k={c['at_k']:.3g} "
-                     f"({100 * c['relative_shortfall']:.0f}% of the bound), B < B* for k in "
-                     + ("no k" if c["short_for_k"] is None else
-                        f"[{c['short_for_k'][0]:.3g}, {c['short_for_k'][1]:.3g}]")
+                     f"({100 * c['relative_shortfall']:.0f}% of the bound), B < B* "
+                     + ("for no k" if c["short_for_k"] is None else
+                        f"for k in [{c['short_for_k'][0]:.3g}, {c['short_for_k'][1]:.3g}]")
                      for n, c in comparison.items()),
                  {"by_n": comparison, "grid_and_table_max_shortfall": float(short.max())}),
     ]
@@ -806,15 +860,18 @@ def decide_tight(g: Gathered[TightFacts]) -> Verdict:
               f.matches_enumeration)
     if base.statement == "fails" or (f.table_search_max_excess or 0.0) > VIOLATION_TOL:
         statement = "fails"
-        reason = (f"the bound is exceeded: {base.statement_reason}; at the table's (n, k) "
-                  f"largest gap - bound = {f.table_search_max_excess}")
+        reason = f"the bound is exceeded: {base.statement_reason}"
+        if f.table_search_max_excess is not None:
+            reason += (f"; at the table's (n, k) largest gap - bound = "
+                       f"{f.table_search_max_excess:.3g}")
     elif any(v is None for v in needed) or base.statement == "undecided":
         statement, reason = "undecided", f"a fact is missing ({base.statement_reason})"
     elif f.tight_max_error > TIGHT_TOL or not f.spectra_condition_exact:
         statement = "fails"
         reason = (f"never exceeded, but not attained: the stated spectra reach the bound only "
-                  f"to {f.tight_max_error:.3g} (condition number k and size n: "
-                  f"{f.spectra_condition_exact})")
+                  f"to {f.tight_max_error:.3g}"
+                  + ("" if f.spectra_condition_exact else
+                     " and some lack size n or condition number k"))
     elif not f.matches_enumeration:
         statement = "fails"
         reason = "the bound differs from the largest vertex gap over every m = 1..n-1"
@@ -824,14 +881,14 @@ def decide_tight(g: Gathered[TightFacts]) -> Verdict:
                   f"at the table's (n, k) {f.table_search_max_excess:.2e}), below log k, and "
                   f"attained by the stated spectrum to {f.tight_max_error:.1e} on "
                   f"{f.tight_rows} pairs (n, k); equal to the enumerated maximum over m")
-    conditions = [c for c in base.conditions if not c.startswith("inequality 1 fails")]
     if f.middle_max_shortfall is not None:
-        conditions.append(
-            f"the paper's B = g_1 is the m = 1 vertex: equal to the bound where m* = 1 (on the "
+        reason += (
+            f"; the paper's B = g_1 is the m = 1 vertex: equal to the bound where m* = 1 (on the "
             f"grid: n <= 3, and above a k that grows with n), below it elsewhere (largest "
             f"shortfall on the grid and table {f.middle_max_shortfall:.3g}; per n in the "
-            f"evidence); B above the bound nowhere: {f.middle_never_above}")
-    verdict = Verdict(statement, "none", reason, "", conditions=conditions)
+            f"evidence), and "
+            + ("above it nowhere" if f.middle_never_above else "above it somewhere"))
+    verdict = Verdict(statement, "none", reason, "", conditions=list(base.conditions))
     return with_proof(verdict, [
         ("the gap is quasi-convex in the eigenvalues and peaks at a vertex of [1, k]^n "
          "(sympy; no L-BFGS-B spectrum beats the vertex maximum)",
@@ -860,15 +917,26 @@ TIGHT_PROOF = (
     "at t*: g is unimodal, so the best integer m is floor or ceil of n t*; g(t*) = D - 1 - "
     "log D; 1 < D < k gives 0 < t* < 1.")
 TIGHT_DIFFERENCE = (
-    "The middle term changed from B(k, n) = g_1(k), the gap of ONE eigenvalue at k, to the "
+    "The middle term changed from B(k, n) = g_1(k), the gap of one eigenvalue at k, to the "
     "largest gap over every number m of eigenvalues at k, B*(n, k) = g_{m*}(k), with the "
     "maximiser in closed form and the spectrum that attains it. B = B* where m* = 1 (on the "
     "grid: n <= 3, and above a k that grows with n) and B < B* elsewhere; as n -> oo, B -> 0 "
     "while B* -> D - 1 - log D. The outer bound log k is unchanged.")
 
+TIGHT_STATEMENT_TEX = (
+    r"For a positive definite $H \in \mathbb{R}^{n \times n}$ ($n \ge 2$) with condition "
+    r"number $k$, $\log n - H_1(H) \le B^*(n, k) := \max_{1 \le m \le n-1} g_m(k) \le \log k$, "
+    r"where $g_m(k) = \log n - \log(mk + n - m) + \frac{mk \log k}{mk + n - m}$ is the gap of "
+    r"the spectrum with $m$ eigenvalues at $k$ and $n - m$ at 1, which attains it (the bound is "
+    r"tight). The maximiser is $m^* = \lfloor n t^* \rfloor$ or $\lceil n t^* \rceil$, clipped "
+    r"to $[1, n-1]$, $t^* = (D - 1)/(k - 1)$, $D = k \log k/(k - 1)$; and "
+    r"$B^*(n, k) \le D - 1 - \log D$ for every $n$ (the limit as $n \to \infty$).")
+
 TIGHT_REPAIR = Claim(
     id=f"{ID}.r1", title="The tight entropy-gap bound for condition number k", source=SOURCE,
-    statement=TIGHT_STATEMENT, proof=Proof(TIGHT_PROOF), kind="inequality", facts=TightFacts,
+    title_tex="The tight entropy-gap bound for condition number $k$",
+    statement=TIGHT_STATEMENT, statement_tex=TIGHT_STATEMENT_TEX, proof=Proof(TIGHT_PROOF),
+    kind="inequality", facts=TightFacts,
     gather=gather_tight, decide=decide_tight, derivations=SYMBOLIC + ("entropy_gap_tight",),
     replay=replay, may_be_undetermined=TIGHT_UNDETERMINED,
     repair_of=ID, change="statement", difference=TIGHT_DIFFERENCE,
@@ -892,6 +960,7 @@ TIGHT_REPAIR = Claim(
 CLAIM = Claim(
     id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="inequality",
     facts=Facts, gather=gather, decide=decide, derivations=SYMBOLIC, replay=replay,
+    statement_tex=STATEMENT_TEX,
     controls=(
         Control("true bound min(log n, log k)",
                 "H_1 >= 0 gives gap <= log n and n p_i <= nk/(k+n-1) <= k gives gap <= log k, "

@@ -8,7 +8,7 @@ What we check:
 * symbolic (``proofs.gamma_range``): the range of :math:`\\gamma` over :math:`H \\in [0, H_{\\max}]`
   and what happens at d = 1 (:math:`H_{\\max} = \\log 1 = 0`);
 * numerical: :math:`\\gamma` from the core's :func:`~emc_theory.entropy_power` on random gradients
-  for d from 2 to 1000, both entropy readings, stays in [1, 2] and reaches both ends (uniform
+  for d from 2 to 1000, both entropy kinds, stays in [1, 2] and reaches both ends (uniform
   magnitudes give 1, one-hot 2); at d = 1 the core must refuse (the value is undefined). The
   entropy is :math:`-\\sum_i p_i \\log p_i` of the core's p, BEFORE the clip to
   :math:`[0, \\log d]` that :func:`~emc_theory.gradient_entropy` applies (after it,
@@ -27,8 +27,8 @@ Controls (a :class:`PowerRule` as ``config.subject``; its range and d = 1 limits
 
 Repair ``G1.r1`` (hypotheses added): d >= 2 and the toolkit's documented reading of g = 0 (p
 uniform, so :math:`H = H_{\\max}` and :math:`\\gamma = 1`). G1's gather plus the power at g = 0
-for every d and reading, and whether the core refuses d = 1. Rule: *holds* when the samples and
-the symbolic range are [1, 2], both ends are attained and g = 0 gives 1; *fails* when one of
+for every d and entropy kind, and whether the core refuses d = 1. Rule: *holds* when the samples
+and the symbolic range are [1, 2], both ends are attained and g = 0 gives 1; *fails* when one of
 these is false; else *undecided*. Controls: :math:`2 - (H/H_{\\max})^2` holds;
 :math:`2 - H/(H_{\\max} + 1)` (never 1) and :math:`2 - H` fail.
 """
@@ -43,6 +43,7 @@ from scipy.special import entr
 
 from emc_theory import ENTROPY_KINDS, entropy_power, normalized_entropy
 from emc_theory.entropy import gradient_weights
+from emc_theory.render import readable
 
 from .support.base import (
     CheckConfig,
@@ -59,8 +60,10 @@ from .support.symbolic import SymbolicResult, derivation_result
 
 ID = "G1"
 TITLE = "gamma = 2 - H/H_max lies in [1, 2]"
+TITLE_TEX = r"$\gamma = 2 - H/H_{\max}$ lies in $[1, 2]$"
 WHERE = "2.4"
 STATEMENT = "gamma(H_t) = 2 - H_t/H_max, ensuring gamma in [1, 2]."
+STATEMENT_TEX = r"$\gamma(H_t) = 2 - H_t/H_{\max}$, ensuring $\gamma \in [1, 2]$."
 SYMBOLIC = ("gamma_range",)  # derivations of proofs/ this check reads
 PROOF = "(implicit) 0 <= H_t <= H_max, hence H_t/H_max in [0, 1]."
 
@@ -145,10 +148,13 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
         parameters["subject"] = subject.name
     evidence = [
         Evidence("numerical", "gamma on random gradients",
-                 f"gamma over {2 * n * len(dims)} Cauchy-sparse gradients, d in {dims}, entropy "
-                 f"before any clipping: [{lo:.6f}, {hi:.6f}]; uniform -> 1 and one-hot -> 2: "
-                 f"{ends}; d = 1: "
-                 f"{'defined' if d1_defined else 'undefined (H_max = 0), refused by the core'}",
+                 f"gamma over {2 * n * len(dims)} Cauchy-sparse gradients, d in "
+                 f"{{{readable(dims)}}}, both entropy kinds, H before any clipping: in "
+                 f"[{lo:.6f}, {hi:.6f}]; "
+                 + ("uniform magnitudes give 1 and one-hot gradients 2" if ends else
+                    "uniform magnitudes do not give 1 or one-hot gradients do not give 2")
+                 + "; d = 1: "
+                 + ("defined" if d1_defined else "undefined (H_max = 0), refused by the core"),
                  {"min": lo, "max": hi, "ends_attained": ends, "d1_defined": d1_defined}),
         symbolic.evidence,
     ]
@@ -195,9 +201,9 @@ gather_once = memoised(gather)
 @dataclass(frozen=True)
 class RepairFacts(Facts):
     """G1's facts, and the repair's own: the power at g = 0 under the documented rule (p
-    uniform, H = H_max) lies in [1, 2] and is 1 (the equal-magnitude end) for every d and reading
-    checked; and the core refuses d = 1 with a ValueError (the hypothesis is enforced, not
-    assumed)."""
+    uniform, H = H_max) lies in [1, 2] and is 1 (the equal-magnitude end) for every d and
+    entropy kind checked; and the core refuses d = 1 with a ValueError (the hypothesis is
+    enforced, not assumed)."""
 
     zero_gradient_in_range: Optional[bool]
     zero_gradient_gives_one: Optional[bool]
@@ -205,7 +211,7 @@ class RepairFacts(Facts):
 
 
 def _zero_gradient_gammas(subject: Optional[PowerRule], dims) -> list:
-    """The power at g = 0 for each d and entropy reading (through the same path as G1's
+    """The power at g = 0 for each d and entropy kind (through the same path as G1's
     samples: the core's p, uniform at g = 0 by its rule)."""
     gamma_of = _paper_gamma if subject is None else _subject_gamma(subject)
     return [float(gamma_of(np.zeros((1, d)), kind)[0]) for kind in ENTROPY_KINDS for d in dims]
@@ -217,8 +223,9 @@ def gather_repair(config: CheckConfig) -> Gathered[RepairFacts]:
     gammas = _zero_gradient_gammas(config.subject, dims)
     refused = not _paper_defined_at_d1()
     evidence = [Evidence("numerical", "the zero gradient and d = 1",
-                         f"g = 0 (p uniform by the documented rule), d in {dims}, both readings: "
-                         f"gamma in [{min(gammas):.6f}, {max(gammas):.6f}]; d = 1: "
+                         f"g = 0 (p uniform by the documented rule), d in {{{readable(dims)}}}, "
+                         f"both entropy kinds: gamma in [{min(gammas):.6f}, {max(gammas):.6f}]; "
+                         "d = 1: "
                          + ("refused by the core with a ValueError" if refused else "accepted"),
                          {"zero_gradient_gamma": gammas, "d1_refused": refused})]
     return repair_gathered(RepairFacts, inner, dict(
@@ -235,8 +242,9 @@ def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
         ("at g = 0 the documented rule takes p uniform: H = H_max, gamma = 1",
          f.zero_gradient_gives_one),
     ]
-    conditions = ["d >= 2: " + ("the core refuses d = 1 with a ValueError" if f.d1_refused
-                                else "the core does not refuse d = 1")]
+    conditions = ["d >= 2 " + ("(enforced: the core refuses d = 1 with a ValueError)"
+                               if f.d1_refused else "(not enforced: the core accepts d = 1)"),
+                  "g = 0 read by the documented rule: p uniform, so H_t = H_max"]
     parts = {"gamma in [1, 2] on random gradients": f.samples_in_range,
              "symbolic range [1, 2]": None if f.symbolic_range is None
              else f.symbolic_range == [1, 2],
@@ -250,18 +258,23 @@ def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
             name for name, ok in parts.items() if not ok), "", conditions=conditions)
     else:
         verdict = Verdict("holds", "none",
-                          "for d >= 2 gamma in [1, 2] (proved; every sample, both readings), 1 "
-                          "at equal magnitudes and at g = 0, 2 at one component", "",
+                          "for d >= 2 gamma in [1, 2] (proved; every sample, both entropy "
+                          "kinds), 1 at equal magnitudes and at g = 0, 2 at one component", "",
                           conditions=conditions)
     return with_proof(verdict, proof_steps)
 
 
 REPAIR = Claim(
     id=f"{ID}.r1", title="gamma in [1, 2] for d >= 2, with the rule for g = 0",
+    title_tex=r"$\gamma \in [1, 2]$ for $d \ge 2$, with the rule for $g = 0$",
     source=emc_source(WHERE),
     statement=("For d >= 2, with g = 0 read by the toolkit's documented rule (p uniform, so "
                "H_t = H_max), gamma(H_t) = 2 - H_t/H_max lies in [1, 2]: 1 at equal magnitudes "
                "(g = 0 included), 2 at one non-zero component."),
+    statement_tex=(r"For $d \ge 2$, with $g = 0$ read by the toolkit's documented rule ($p$ "
+                   r"uniform, so $H_t = H_{\max}$), $\gamma(H_t) = 2 - H_t/H_{\max}$ lies in "
+                   r"$[1, 2]$: 1 at equal magnitudes ($g = 0$ included), 2 at one non-zero "
+                   r"component."),
     proof=Proof("For d >= 2, H_max = log d > 0 and 0 <= H_t <= H_max, hence H_t/H_max in [0, 1] "
                 "and gamma in [1, 2]; at g = 0 the rule takes p uniform, H_t = H_max, gamma = 1."),
     kind="inequality", facts=RepairFacts, gather=gather_repair, decide=decide_repair,
@@ -289,6 +302,7 @@ REPAIR = Claim(
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT, proof=Proof(PROOF),
     kind="inequality", facts=Facts, gather=gather_once, decide=decide, derivations=SYMBOLIC,
+    title_tex=TITLE_TEX, statement_tex=STATEMENT_TEX,
     controls=(
         Control("power defined at d = 1",
                 "gamma = 2 - H/(H_max + 1): 0 <= H <= H_max < H_max + 1 gives gamma in (1, 2] "

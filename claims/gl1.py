@@ -497,9 +497,9 @@ def _statement(f: Facts) -> Verdict:
             return Verdict("holds", proof, f"the residual dominates ({numbers})", proof_reason,
                            conditions=conditions)
         if ratio >= MATERIAL:
-            return Verdict("conditional", proof, f"material, not dominant miss ({numbers})",
-                           proof_reason, conditions=conditions + [
-                               f"Hessian misses {ratio:.0%} of the expected change"])
+            return Verdict("conditional", proof,
+                           f"material, not dominant miss: the Hessian misses {ratio:.0%} of the "
+                           f"expected change ({numbers})", proof_reason, conditions=conditions)
     return Verdict("undecided", proof, f"no clear separation ({numbers})", proof_reason)
 
 

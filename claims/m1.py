@@ -14,7 +14,7 @@ What we check:
 Rule: *holds* when the measured timescales equal :math:`2^k` (relative error below 1e-9), grow by a
 constant factor 2 from level to level, and the symbolic timescale agrees; *fails* when a measured
 timescale is off or the growth is not geometric; *undecided* without the symbolic evidence.
-Note for Propositions 1-2: larger k means LONGER memory.
+Note for Propositions 1-2: larger k means longer memory.
 
 Controls (a :class:`BufferBank` as ``config.subject``: K exponential moving averages run by
 ``scipy.signal.lfilter``, independent of the core, and their :math:`\\beta_k`, whose timescale
@@ -33,6 +33,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from emc_theory import level_betas
+from emc_theory.render import readable
 
 from .support.base import (
     CheckConfig,
@@ -52,6 +53,8 @@ TITLE = "Momentum states with exponentially increasing memory"
 WHERE = "2.2"
 STATEMENT = ("We maintain K momentum states with exponentially increasing memory, "
              "beta_k = 1 - 2^{-k}.")
+STATEMENT_TEX = (r"We maintain $K$ momentum states with exponentially increasing memory, "
+                 r"$\beta_k = 1 - 2^{-k}$.")
 SYMBOLIC = ("effective_memory",)  # derivations of proofs/ this check reads
 
 
@@ -110,7 +113,8 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
         parameters["subject"] = subject.name
     evidence = [
         Evidence("numerical", "buffer impulse responses",
-                 f"K={K}: measured timescales 1/(1-decay) = {np.round(timescale, 6).tolist()} "
+                 f"K = {K}: measured timescales 1/(1-decay) = "
+                 f"{readable(np.round(timescale, 6).tolist(), digits=6)} "
                  f"(rel. err vs 2^k {rel_err:.1e}); level-to-level ratio "
                  f"{ratios.min():.6f}..{ratios.max():.6f}; mean lags 2^k - 1 "
                  f"(rel. err {lag_err:.1e}); masses {mass.min():.6f}..{mass.max():.6f}",
@@ -137,15 +141,14 @@ def decide(g: Gathered[Facts]) -> Verdict:
     else:
         statement = "holds"
         reason = ("timescale of level k is 2^k (decay, mean lag and sympy agree); it doubles "
-                  "per level, so larger k = longer memory")
-    return Verdict(statement, "none", reason, "a definition; no proof needed or given",
-                   conditions=["larger k means longer memory (timescale 2^k)"])
+                  "per level, so larger k means longer memory")
+    return Verdict(statement, "none", reason, "a definition; no proof needed or given")
 
 
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT,
     proof=Proof(status="none"), kind="definition", facts=Facts, gather=gather, decide=decide,
-    derivations=SYMBOLIC,
+    derivations=SYMBOLIC, statement_tex=STATEMENT_TEX,
     controls=(
         Control("EMA bank, beta_k = 1 - 2^-k",
                 "K exponential moving averages (scipy.signal.lfilter) with timescales "

@@ -51,7 +51,6 @@ from .support.base import (
     Claim,
     Control,
     Counterexample,
-    Evidence,
     Gathered,
     Proof,
     Verdict,
@@ -63,6 +62,7 @@ from .support.weights_behaviour import (
     WeightRule,
     logit_order,
     memory_effect,
+    memory_effect_evidence,
     memory_effect_text,
     paper_lambdas,
     replay,
@@ -78,6 +78,8 @@ TITLE = "Low entropy favours longer-term momentum"
 WHERE = "3.2, Proposition 1"
 STATEMENT = ("In regions of low gradient entropy (H_t -> 0), the algorithm favors longer-term "
              "momentum states.")
+STATEMENT_TEX = (r"In regions of low gradient entropy ($H_t \to 0$), the algorithm favors "
+                 r"longer-term momentum states.")
 SYMBOLIC = ("softmax_limits", "effective_memory")  # derivations of proofs/ this check reads
 PROOF = ("As Ht -> 0, the softmax weights approach uniform distribution, giving equal weight to "
          "all timescales.")
@@ -112,7 +114,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
     if config.subject is None and not facts.relative_favour_long_at_low:
         low = runs["low_entropy"]
         gathered.counterexamples.append(Counterexample(
-            ID, "a low-entropy gradient (one dominant component) gets the SHORTEST effective "
+            ID, "a low-entropy gradient (one dominant component) gets the shortest effective "
                 "memory: uniform weights, T = (2^(K+1)-2)/K, below the high-entropy run's",
             low["replay"], {k: low[k] for k in ("normalized_entropy", "effective_memory",
                                                 "alpha_K", "uniform_memory")}))
@@ -136,7 +138,7 @@ def decide(g: Gathered[Facts]) -> Verdict:
     elif f.limit_uniform_symbolic and f.dT_dHt_sign == "+":
         statement = "fails"
         reason = ("at Ht -> 0 the weights are uniform, so no level is favoured, and the effective "
-                  "memory is at its MINIMUM (dT/dHt > 0 proved; numerically, by mean lag and on "
+                  "memory is at its minimum (dT/dHt > 0 proved; numerically, by mean lag and on "
                   "runs): low entropy gives the shortest memory")
     else:
         statement = "fails"
@@ -194,10 +196,7 @@ def _gather_repair(config: CheckConfig, default: Optional[WeightRule]) -> Gather
     by_K, matches = memory_effect(profile, rule)
     uniform = all(abs(a1 - 1 / K) <= 1e-12 and abs(aK - 1 / K) <= 1e-12
                   for K, (a1, aK) in weights_at(profile, 0).items())
-    evidence = [Evidence("numerical", "size of the effect: effective memory at Ht = 0 and 1",
-                         f"tau = 1, {memory_effect_text(by_K)}; equal to the closed form "
-                         f"sum_k e^(lambda_k u/tau) 2^k / sum_k e^(lambda_k u/tau) (30 digits): "
-                         f"{matches}", {"by_K": by_K})]
+    evidence = [memory_effect_evidence(by_K, matches)]
     return repair_gathered(RepairFacts, inner, dict(
         logit_order_at_low=logit_order(rule, 0), uniform_at_low_numeric=uniform,
         memory_by_K=by_K, memory_matches_closed_form=matches), evidence,
@@ -270,6 +269,13 @@ def decide_as_written(g: Gathered[RepairFacts]) -> Verdict:
 METHOD_REPAIR = Claim(
     id=f"{ID}.r1", title="Low entropy favours longer-term momentum, with centred entropy",
     source=emc_source(WHERE),
+    statement_tex=(r"With weights $\alpha_k \propto \exp(\lambda_k (1 - 2\tilde H)/\tau)$, "
+                   r"$\lambda_k = k/K$ (level $k$ has timescale $2^k$), in regions of low "
+                   r"gradient entropy ($\tilde H \to 0$) the algorithm favours longer-term "
+                   r"momentum states: the weights increase with $k$ ($\alpha_K > 1/K$) and the "
+                   r"effective memory $T = \sum_k \alpha_k 2^k$ falls from "
+                   r"$\sum_k e^{k/(K\tau)} 2^k / \sum_k e^{k/(K\tau)}$ at $\tilde H = 0$ to "
+                   r"$\sum_k e^{-k/(K\tau)} 2^k / \sum_k e^{-k/(K\tau)}$ at $\tilde H = 1$."),
     statement=("With weights alpha_k proportional to exp(lambda_k (1 - 2 Ht)/tau), lambda_k = k/K "
                "(level k has timescale 2^k), in regions of low gradient entropy (Ht -> 0) the "
                "algorithm favours longer-term momentum states: the weights increase with k "
@@ -304,6 +310,12 @@ METHOD_REPAIR = Claim(
 AS_WRITTEN_REPAIR = Claim(
     id=f"{ID}.r2", title="Low entropy gives uniform weights, the shortest effective memory",
     source=emc_source(WHERE),
+    statement_tex=(r"In regions of low gradient entropy ($\tilde H \to 0$) the weights tend to "
+                   r"uniform ($\alpha_k \to 1/K$) and the effective memory "
+                   r"$T = \sum_k \alpha_k 2^k$ is at its minimum over $\tilde H \in [0, 1]$, "
+                   r"$(2^{K+1} - 2)/K$: low entropy gives the shortest effective memory, which "
+                   r"grows to $\sum_k e^{k/(K\tau)} 2^k / \sum_k e^{k/(K\tau)}$ at "
+                   r"$\tilde H = 1$."),
     statement=("In regions of low gradient entropy (Ht -> 0) the weights tend to uniform "
                "(alpha_k -> 1/K) and the effective memory sum_k alpha_k 2^k is at its minimum "
                "over Ht in [0, 1], (2^(K+1) - 2)/K: low entropy gives the shortest effective "
@@ -315,7 +327,7 @@ AS_WRITTEN_REPAIR = Claim(
     kind="universal", facts=RepairFacts, gather=gather_as_written, decide=decide_as_written,
     derivations=SYMBOLIC, replay=replay, repair_of=ID, change="statement",
     difference=("The statement changed to describe the method as written: at low entropy the "
-                "weights are uniform and the effective memory is the SHORTEST, not the longest; "
+                "weights are uniform and the effective memory is the shortest, not the longest; "
                 "the paper's proof (uniform weights) is kept, and the missing step (T increases "
                 "with Ht) added."),
     controls=(
@@ -330,7 +342,7 @@ AS_WRITTEN_REPAIR = Claim(
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT, proof=Proof(PROOF),
     kind="universal", facts=Facts, gather=gather, decide=decide, replay=replay,
-    derivations=SYMBOLIC,
+    derivations=SYMBOLIC, statement_tex=STATEMENT_TEX,
     controls=(
         Control("entropy-reversed weights",
                 "alpha_k proportional to exp(lambda_k (1 - Ht)/tau): at Ht = 0 the weights "

@@ -48,7 +48,6 @@ from .support.base import (
     Claim,
     Control,
     Counterexample,
-    Evidence,
     Gathered,
     Proof,
     Verdict,
@@ -60,6 +59,7 @@ from .support.weights_behaviour import (
     WeightRule,
     logit_order,
     memory_effect,
+    memory_effect_evidence,
     memory_effect_text,
     paper_lambdas,
     replay,
@@ -74,6 +74,8 @@ TITLE = "High entropy favours shorter-term momentum"
 WHERE = "3.2, Proposition 2"
 STATEMENT = ("In regions of high gradient entropy (H_t -> H_max), the algorithm favors "
              "shorter-term momentum states.")
+STATEMENT_TEX = (r"In regions of high gradient entropy ($H_t \to H_{\max}$), the algorithm "
+                 r"favors shorter-term momentum states.")
 SYMBOLIC = ("softmax_limits", "effective_memory")  # derivations of proofs/ this check reads
 PROOF = ("As Ht -> 1, higher values of lambda_k dominate the softmax, favoring larger k "
          "(shorter memory).")
@@ -113,7 +115,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
     if config.subject is None and not facts.relative_favour_short_at_high:
         high = shared.runs["high_entropy"]
         gathered.counterexamples.append(Counterexample(
-            ID, "a maximum-entropy gradient (equal magnitudes) gets the LONGEST effective memory, "
+            ID, "a maximum-entropy gradient (equal magnitudes) gets the longest effective memory, "
                 "above the uniform mixture's and the low-entropy run's",
             high["replay"], {k: high[k] for k in ("normalized_entropy", "effective_memory",
                                                   "alpha_K", "uniform_memory")}))
@@ -137,8 +139,8 @@ def decide(g: Gathered[Facts]) -> Verdict:
     elif f.step_larger_lambda_larger_weight and not f.step_larger_k_shorter_memory:
         # the weights move to the larger lambda_k, and larger k is longer memory
         statement = "fails"
-        reason = ("at Ht = 1 the weights favour the LONG levels (alpha_K largest, alpha_1 < 1/K) "
-                  "and the effective memory is at its MAXIMUM (symbolic sign, grid, mean lag, "
+        reason = ("at Ht = 1 the weights favour the long levels (alpha_K largest, alpha_1 < 1/K) "
+                  "and the effective memory is at its maximum (symbolic sign, grid, mean lag, "
                   "runs)")
     else:
         statement = "fails"
@@ -150,8 +152,9 @@ def decide(g: Gathered[Facts]) -> Verdict:
     conditions = ["'favour' measured as effective memory, weight on the shortest level vs 1/K, "
                   "and impulse-response mean lag"]
     if f.reversed_convention_would_hold:
-        conditions.append("the statement would hold if level k had timescale 2^(K+1-k) "
-                          "(the proof's parenthetical suggests the authors meant this ordering)")
+        conditions.append("under the reversed level order (level k with timescale 2^(K+1-k), "
+                          "which the proof's parenthetical suggests the authors meant) the "
+                          "statement would hold")
     if not failing:
         proof = "sound" if statement == "holds" else "mismatch"
         proof_reason = "every step holds" + ("" if proof == "sound" else
@@ -159,7 +162,7 @@ def decide(g: Gathered[Facts]) -> Verdict:
     else:
         proof = "gap"
         proof_reason = ("steps that do not follow: " + "; ".join(failing)
-                        + " (timescale of level k is 2^k, so larger k = LONGER memory; "
+                        + " (timescale of level k is 2^k, so larger k means longer memory; "
                           "alpha_K/alpha_1 at Ht = 1 is e^{(K-1)/K} < e)")
     return Verdict(statement, proof, reason, proof_reason, conditions=conditions)
 
@@ -206,10 +209,7 @@ def _gather_repair(config: CheckConfig, default: Optional[WeightRule]) -> Gather
     shared = shared_evidence(config.with_subject(rule))  # cached: the same profile and symbolic
     profile = shared.profile
     by_K, matches = memory_effect(profile, rule)
-    evidence = [Evidence("numerical", "size of the effect: effective memory at Ht = 0 and 1",
-                         f"tau = 1, {memory_effect_text(by_K)}; equal to the closed form "
-                         f"sum_k e^(lambda_k u/tau) 2^k / sum_k e^(lambda_k u/tau) (30 digits): "
-                         f"{matches}", {"by_K": by_K})]
+    evidence = [memory_effect_evidence(by_K, matches)]
     return repair_gathered(RepairFacts, inner, dict(
         dT_dHt_sign=shared.symbolic.dT_dHt_sign, T_increasing_numeric=profile["T_increasing"],
         logit_order_at_high=logit_order(rule, 1),
@@ -253,7 +253,7 @@ def decide_as_written(g: Gathered[RepairFacts]) -> Verdict:
         ("at Ht = 1 the logits lambda_k/tau increase with k: larger lambda_k get larger weights "
          "(the paper's first step)", f.logit_order_at_high == "+" if f.logit_order_at_high
          else None),
-        ("level k has timescale 2^k, so larger k is LONGER memory (M1)", longer),
+        ("level k has timescale 2^k, so larger k is longer memory (M1)", longer),
         ("dT/dHt = Cov_alpha(lambda_k, 2^k)/tau > 0 (Chebyshev), so T is largest at Ht = 1",
          f.dT_dHt_sign == "+" if f.dT_dHt_sign else None),
     ]
@@ -288,6 +288,14 @@ def decide_as_written(g: Gathered[RepairFacts]) -> Verdict:
 METHOD_REPAIR = Claim(
     id=f"{ID}.r1", title="High entropy favours shorter-term momentum, with centred entropy",
     source=emc_source(WHERE),
+    statement_tex=(r"With weights $\alpha_k \propto \exp(\lambda_k (1 - 2\tilde H)/\tau)$, "
+                   r"$\lambda_k = k/K$ (level $k$ has timescale $2^k$), in regions of high "
+                   r"gradient entropy ($\tilde H \to 1$) the algorithm favours shorter-term "
+                   r"momentum states: the weights decrease with $k$ ($\alpha_1 > 1/K$) and the "
+                   r"effective memory $T = \sum_k \alpha_k 2^k$ falls to "
+                   r"$\sum_k e^{-k/(K\tau)} 2^k / \sum_k e^{-k/(K\tau)}$ at $\tilde H = 1$ "
+                   r"from $\sum_k e^{k/(K\tau)} 2^k / \sum_k e^{k/(K\tau)}$ at "
+                   r"$\tilde H = 0$."),
     statement=("With weights alpha_k proportional to exp(lambda_k (1 - 2 Ht)/tau), lambda_k = k/K "
                "(level k has timescale 2^k), in regions of high gradient entropy (Ht -> 1) the "
                "algorithm favours shorter-term momentum states: the weights decrease with k "
@@ -321,6 +329,12 @@ METHOD_REPAIR = Claim(
 AS_WRITTEN_REPAIR = Claim(
     id=f"{ID}.r2", title="High entropy favours the long levels, the longest effective memory",
     source=emc_source(WHERE),
+    statement_tex=(r"In regions of high gradient entropy ($\tilde H \to 1$) the weights "
+                   r"increase with $k$ ($\alpha_K > 1/K > \alpha_1$) and, since level $k$ has "
+                   r"timescale $2^k$, the effective memory $T = \sum_k \alpha_k 2^k$ is at its "
+                   r"maximum over $\tilde H \in [0, 1]$, "
+                   r"$\sum_k e^{k/(K\tau)} 2^k / \sum_k e^{k/(K\tau)}$: high entropy gives "
+                   r"the longest effective memory, above $(2^{K+1} - 2)/K$ at $\tilde H = 0$."),
     statement=("In regions of high gradient entropy (Ht -> 1) the weights increase with k "
                "(alpha_K > 1/K > alpha_1) and, since level k has timescale 2^k, the effective "
                "memory sum_k alpha_k 2^k is at its maximum over Ht in [0, 1], "
@@ -333,7 +347,7 @@ AS_WRITTEN_REPAIR = Claim(
     kind="universal", facts=RepairFacts, gather=gather_as_written, decide=decide_as_written,
     derivations=SYMBOLIC, replay=replay, repair_of=ID, change="statement",
     difference=("The statement changed to describe the method as written: at high entropy the "
-                "weights favour the LONG levels and the effective memory is the longest, not "
+                "weights favour the long levels and the effective memory is the longest, not "
                 "the shortest; the proof's first step is kept, its parenthetical 'larger k "
                 "(shorter memory)' corrected to longer memory, and 'dominate' dropped "
                 "(alpha_K/alpha_1 = e^((K-1)/K) < e at tau = 1)."),
@@ -349,7 +363,7 @@ AS_WRITTEN_REPAIR = Claim(
 CLAIM = Claim(
     id=ID, title=TITLE, source=emc_source(WHERE), statement=STATEMENT, proof=Proof(PROOF),
     kind="universal", facts=Facts, gather=gather, decide=decide, replay=replay,
-    derivations=SYMBOLIC,
+    derivations=SYMBOLIC, statement_tex=STATEMENT_TEX,
     controls=(
         Control("reversed level order",
                 "softmax of lambda_k Ht/tau with lambda_k = (K+1-k)/K: uniform at Ht = 0, and at "

@@ -30,8 +30,8 @@ OPTIONAL_EXTRAS = {
     "pepit": "pepit", "PEPit": "pepit", "cvxpy": "pepit",
     "dask": "dask", "distributed": "dask",
     "jupytext": "course", "nbconvert": "course", "nbclient": "course", "nbformat": "course",
-    "ipykernel": "course",
-    "torch": "bench",
+    "ipykernel": "course", "sphinx": "course", "myst_nb": "course", "bs4": "course",
+    "torch": "bench", "jax": "jax", "jaxlib": "jax", "optax": "jax",
 }
 """Top-level module -> the optional extra of ``setup.cfg`` that installs it."""
 SEED_MAX = 2**32 - 1
@@ -379,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "in a full build)")
     paper.set_defaults(func=_paper)
 
-    course = sub.add_parser("course", help="execute the lectures into notebooks and HTML")
+    course = sub.add_parser(
+        "course", help="execute the lectures into instructor and student notebooks and a site")
     course.add_argument("--quick", action="store_true", help="small settings")
     course.set_defaults(func=_course)
 

@@ -45,9 +45,25 @@ bits of the iterates, never the chunking itself: it depends on the grid and ``ch
 
 Runs compute in float64, or with ``dtype="float32"`` in float32 end to end (problem, optimizer
 state, updates); ``emc-theory bench`` measures both.
+
+``backend="jax"`` (extra ``jax``; EMC only, without ``diagnostics``) runs each chunk as one
+compiled program of :func:`emc_theory.jax_backend.run_batch` in place of
+:func:`~emc_theory.runner.minimize`, on the same start points, step sizes (start-dependent ones
+computed here, as for NumPy) and tolerances, with the same statuses and rules: the table is the
+NumPy backend's (identical statuses and stop steps for every run whose status is unchanged by a
+one-ulp move of its start; final values within the bound :func:`~emc_theory.jax_backend.run_batch`
+states, ``tests/test_jax_sweep.py``). The batch size is part of a compiled program's shape, so a
+new size means a new compilation: a group of ``n`` runs larger than its chunk size ``c`` is cut
+into :math:`\lceil n/c \rceil` chunks of one size :math:`s = \lceil n / \lceil n/c \rceil
+\rceil \le c`, and the last, shorter chunk is padded to ``s`` with copies of its last run
+(:attr:`Chunk.pad`; fewer than :math:`\lceil n/c \rceil` copies in all, dropped from the
+results; a copy runs as its original does, so it adds no steps), so each group compiles
+once. The table's ``conditions`` record the ``backend``.
 """
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import itertools
 import json
 import numbers
@@ -61,8 +77,8 @@ from threadpoolctl import threadpool_limits
 
 from .optimizers import OPTIMIZERS
 from .problems import StackedProblem
-from .records import json_ready
-from .runner import minimize
+from .records import json_ready, write_text
+from .runner import _check_divergence_factor, minimize
 from .schedules import Schedule
 from .validation import check_choice, check_int, check_positive, check_real
 
@@ -72,6 +88,8 @@ RESULT_COLUMNS = ("status", "stop_step", "final_gap", "final_grad_norm")
 START_SCALED = "1/(L max(1,|g0|_inf))"
 LR_UNITS = ("absolute", "1/L", START_SCALED)
 DTYPES = ("float64", "float32")
+BACKENDS = ("numpy", "jax")
+"""Array backends of a sweep: the NumPy core (the reference) and compiled JAX (EMC only)."""
 MEMORY_BUDGET = 1 << 28
 r"""Bytes a chunk may use, estimated as :math:`s d (K + 12)` per run for floats of :math:`s`
 bytes (``K`` buffers plus the runner's and the problem's vectors): the default ``chunk_runs``."""
@@ -81,7 +99,9 @@ bytes (``K`` buffers plus the runner's and the problem's vectors): the default `
 class Chunk:
     """One array program: runs of one group (same optimizer configuration and dimension) with
     their problems (``problems[assignment[i]]`` for run ``i``), schedule kinds, step sizes,
-    start scales and seeds (or given start points); ``rows`` are their table indices."""
+    start scales and seeds (or given start points); ``rows`` are their table indices.
+    ``backend``: ``"numpy"`` or ``"jax"``; ``pad``: copies of the last run appended before a JAX
+    chunk runs, so that every chunk of its group has one batch size (module docstring)."""
 
     problems: tuple
     assignment: np.ndarray
@@ -98,6 +118,8 @@ class Chunk:
     dtype: str = "float64"
     start_scaled: Optional[np.ndarray] = None
     tol_relative: bool = False
+    backend: str = "numpy"
+    pad: int = 0
 
     def problem(self):
         """The chunk's problem: the one problem, or the stack of its problems."""
@@ -105,6 +127,20 @@ class Chunk:
             return self.problems[0]
         return StackedProblem(self.problems, self.assignment)
 
+    def padded(self) -> Chunk:
+        """The chunk with its ``pad`` copies of the last run appended (``pad`` then 0)."""
+        if not self.pad:
+            return self
+
+        def extended(values):
+            if values is None:
+                return None
+            return np.concatenate([values, np.repeat(values[-1:], self.pad, axis=0)])
+
+        return dataclasses.replace(
+            self, **{name: extended(getattr(self, name)) for name in (
+                "assignment", "kinds", "lrs", "start_scales", "seeds", "rows", "given_starts",
+                "start_scaled")}, pad=0)
 
     def start_points(self) -> np.ndarray:
         """:math:`x_0 = c + s z_{\\mathrm{seed}}` (or the given points) for every run of the chunk,
@@ -120,10 +156,54 @@ class Chunk:
         return (centers + self.start_scales[:, None] * z).astype(self.dtype, copy=False)
 
 
+def _jax_backend():
+    """:mod:`emc_theory.jax_backend`, imported on first use (it imports JAX)."""
+    try:
+        return importlib.import_module("emc_theory.jax_backend")
+    except ImportError as exc:
+        raise ImportError(f"backend='jax' runs the sweep with JAX and optax, which are not "
+                          f"installed: pip install -e '.[jax]' ({exc})") from exc
+
+
+def _check_jax_grid(optimizers, diagnostics: bool) -> None:
+    """What a JAX sweep cannot run: another optimizer than EMC, per-step diagnostics."""
+    others = sorted({name for name in optimizers if name != "emc"})
+    if others:
+        raise ValueError(f"backend='jax' runs the optimizer 'emc' only, got {others}: run them "
+                         f"with backend='numpy'")
+    if diagnostics:
+        raise ValueError("backend='jax' records no per-step diagnostics: diagnostics=True needs "
+                         "backend='numpy'")
+
+
+def _run_jax(chunk: Chunk, problem, x0, lrs, options) -> dict:
+    """A chunk's runs as one compiled JAX program (:func:`emc_theory.jax_backend.run_batch`)."""
+    _check_jax_grid([chunk.optimizer], options["diagnostics"])
+    found = _jax_backend().run_batch(
+        problem, x0, chunk.steps, lrs=lrs, kinds=chunk.kinds, **chunk.hyper, tol=options["tol"],
+        gap_tol=options["gap_tol"], divergence_factor=options["divergence_factor"],
+        history=options["history"])
+    out = {name: found[name] for name in RESULT_COLUMNS}
+    if options["history"]:
+        out["history"] = {"f_gap": found["f_gap"], "grad_norm": found["grad_norm"]}
+    return out
+
+
+def _first_runs(values, runs: int):
+    """``values`` (a result array, run axis first, or a dict of histories, run axis second)
+    restricted to the first ``runs`` runs."""
+    if isinstance(values, dict):
+        return {name: v[:, :runs] for name, v in values.items()}
+    return values[:runs] if np.ndim(values) else values
+
+
 def run_chunk(chunk: Chunk) -> dict:
-    """Run a chunk with one BLAS thread; final values of each run as arrays (with the
-    start-dependent step sizes ``lr`` and tolerances ``tol`` where the grid has them), and with
-    ``history`` the per-step records (run axis last)."""
+    """Run a chunk with one BLAS thread, on its backend; final values of each run as arrays
+    (with the start-dependent step sizes ``lr`` and tolerances ``tol`` where the grid has them),
+    and with ``history`` the per-step records (run axis last). A padded chunk runs padded and
+    returns its own runs only."""
+    runs = len(chunk.rows)
+    chunk = chunk.padded()
     options = dict(chunk.options)
     problem, x0, lrs, out = chunk.problem(), chunk.start_points(), chunk.lrs, {}
     with threadpool_limits(1):
@@ -138,14 +218,20 @@ def run_chunk(chunk: Chunk) -> dict:
             if chunk.tol_relative:
                 options["tol"] = options["tol"] * np.maximum(1.0, np.linalg.norm(g0, axis=-1))
                 out["tol"] = options["tol"]
-        optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(lrs, chunk.kinds), **chunk.hyper)
-        options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
-        trajectory = minimize(optimizer, problem, x0, chunk.steps, **options)
-    out.update({"status": trajectory.status, "stop_step": trajectory.stop_step,
-                "final_gap": trajectory.final_gap, "final_grad_norm": trajectory.final_grad_norm})
-    if options["history"]:
-        out["history"] = {"f_gap": trajectory.f_gap, "grad_norm": trajectory.grad_norm,
-                          **(trajectory.diagnostics or {})}
+        if chunk.backend == "jax":
+            out.update(_run_jax(chunk, problem, x0, lrs, options))
+        else:
+            optimizer = OPTIMIZERS[chunk.optimizer](lr=Schedule(lrs, chunk.kinds), **chunk.hyper)
+            options["diagnostics"] &= hasattr(optimizer, "update_with_diagnostics")
+            trajectory = minimize(optimizer, problem, x0, chunk.steps, **options)
+            out.update({"status": trajectory.status, "stop_step": trajectory.stop_step,
+                        "final_gap": trajectory.final_gap,
+                        "final_grad_norm": trajectory.final_grad_norm})
+            if options["history"]:
+                out["history"] = {"f_gap": trajectory.f_gap, "grad_norm": trajectory.grad_norm,
+                                  **(trajectory.diagnostics or {})}
+    if len(chunk.rows) != runs:
+        out = {name: _first_runs(values, runs) for name, values in out.items()}
     return out
 
 
@@ -182,13 +268,11 @@ class SweepResult:
         return {name: [row[name] for row in self.rows] for name in self.columns}
 
     def save(self, path) -> Path:
-        """Write the rows as JSON lines (deterministic bytes); return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            for row in self.rows:
-                fh.write(json.dumps(row, allow_nan=False) + "\n")
-        return path
+        """Write the rows as JSON lines (deterministic bytes), atomically
+        (:func:`emc_theory.records.write_text`: a reader sees the old file or the new one, never
+        a part); return the path."""
+        return write_text(Path(path), "".join(json.dumps(row, allow_nan=False) + "\n"
+                                              for row in self.rows))
 
 
 def load(path) -> list:
@@ -305,7 +389,7 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
          steps: int = 1000, tol: Optional[float] = None, gap_tol: Optional[float] = None,
          tol_relative: bool = False, divergence_factor: float = 1e6,
          chunk_runs: Optional[int] = None, history: bool = False, diagnostics: bool = False,
-         dtype: str = "float64"):
+         dtype: str = "float64", backend: str = "numpy"):
     """The table's parameter rows and the chunks that compute them (see :func:`sweep`)."""
     if np.size(lrs) == 0 and not isinstance(lrs, (str, bytes)):
         raise ValueError("lrs must be non-empty (a sweep over no step size has no runs)")
@@ -314,6 +398,8 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
     if tol_relative and tol is None:
         raise ValueError("tol_relative=True scales tol by max(1, ||grad f(x0)||): give tol")
     check_choice("dtype", dtype, DTYPES)
+    check_choice("backend", backend, BACKENDS)
+    divergence_factor = _check_divergence_factor(divergence_factor)
     seeds = [check_int("seed", s, 0) for s in _items("seeds", seeds, "seeds (ints >= 0)",
                                                            (numbers.Integral,))]
     schedules = _items("schedules", schedules, "schedule kinds", (str,))
@@ -338,6 +424,9 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
     options = {"tol": tol, "gap_tol": gap_tol, "divergence_factor": divergence_factor,
                "history": bool(history), "diagnostics": bool(diagnostics)}
     configs = expand_optimizers(optimizers)
+    if backend == "jax":
+        _check_jax_grid([name for name, _ in configs], diagnostics)
+        _jax_backend()
     hyper_columns = list(dict.fromkeys(k for _, hyper in configs for k in hyper))
     per_unit = not isinstance(lr_unit, str) or lr_unit == START_SCALED
     grid_columns = (list(GRID_COLUMNS) + (["lr_times_L"] if lr_unit == "1/L" else [])
@@ -380,6 +469,8 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
         name, hyper = configs[key[0]]
         per_run = np.dtype(dtype).itemsize * key[1] * (hyper.get("K", 1) + 12)
         size = chunk_runs or max(1, MEMORY_BUDGET // per_run)
+        if backend == "jax":   # one batch size per group, so one compilation (module docstring)
+            size = -(-len(members) // -(-len(members) // size))
         for first in range(0, len(members), size):
             part = members[first:first + size]
             used = sorted({run.problem for run in part})
@@ -396,9 +487,11 @@ def plan(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
                               else np.stack([run.point for run in part])), dtype=dtype,
                 start_scaled=(np.array([run.start_scaled for run in part])
                               if START_SCALED in units else None),
-                tol_relative=bool(tol_relative)))
+                tol_relative=bool(tol_relative), backend=backend,
+                pad=size - len(part) if backend == "jax" else 0))
     conditions = {"steps": steps, **options, "schedules": list(schedules), "lrs": lrs.tolist(),
                   "lr_unit": lr_unit if isinstance(lr_unit, str) else units, "dtype": dtype,
+                  "backend": backend,
                   **({"tol_relative": True} if tol_relative else {}),
                   **({"start_scales": scales.tolist(), "seeds": seeds} if start_points is None
                      else {"start_points": "given"}),
@@ -449,7 +542,8 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
           tol_relative: bool = False, divergence_factor: float = 1e6,
           chunk_runs: Optional[int] = None,
           history: bool = False, diagnostics: bool = False, dtype: str = "float64",
-          scheduler=None, progress: bool = True, out=None) -> SweepResult:
+          backend: str = "numpy", scheduler=None, progress: bool = True,
+          out=None) -> SweepResult:
     """Run the grid (module docstring) and return its table; ``out`` also saves it (JSON lines).
 
     ``problems``: a list of problems or a ``{label: problem}`` mapping (any of
@@ -473,6 +567,8 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
     float64 and then rounded; results are recorded in float64, and a float32 run's gap
     :math:`f(x_t) - f^\\star` comes from a float32 value of :math:`f`, exact to about
     :math:`10^{-7} |f(x_t)|`);
+    ``backend``: ``"numpy"`` (the reference) or ``"jax"`` (compiled runs, extra ``jax``; EMC
+    only, no ``diagnostics``; module docstring);
     ``scheduler``: run on Dask (module docstring).
     """
     from tqdm.auto import tqdm
@@ -482,7 +578,7 @@ def sweep(problems, optimizers: Sequence[dict], lrs, *, lr_unit="absolute",
         start_scales=start_scales, start_points=start_points, steps=steps, tol=tol,
         gap_tol=gap_tol, tol_relative=tol_relative, divergence_factor=divergence_factor,
         chunk_runs=chunk_runs,
-        history=history, diagnostics=diagnostics, dtype=dtype)
+        history=history, diagnostics=diagnostics, dtype=dtype, backend=backend)
     histories = {} if history else None
     with tqdm(total=len(rows), unit="run", desc="sweep", disable=not progress) as bar:
         for chunk, result in _completed(chunks, scheduler):

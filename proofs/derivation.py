@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from emc_theory.render import tex_escape
+from emc_theory.render import derivation_latex
 
 STATUSES = ("proved", "computed", "undecided")
 
@@ -123,28 +123,27 @@ class ResultItem:
 
 @dataclass
 class Derivation:
-    """A named derivation: a plain-text ``statement`` and its ``results`` by key."""
+    """A named derivation: a plain-text ``title`` and ``statement`` and its ``results`` by key;
+    optionally ``title_tex`` and ``statement_tex``, the title and statement typeset as LaTeX
+    (written to the JSON only when set; the renderer uses them in place of the plain text)."""
 
     name: str
     title: str
     statement: str
     results: dict[str, ResultItem] = field(default_factory=dict)
+    title_tex: str | None = None
+    statement_tex: str | None = None
 
     def to_json(self) -> dict:
         return {"name": self.name, "title": self.title, "statement": self.statement,
+                **({"title_tex": self.title_tex} if self.title_tex else {}),
+                **({"statement_tex": self.statement_tex} if self.statement_tex else {}),
                 "results": {key: item.to_json() for key, item in sorted(self.results.items())}}
 
     def to_latex(self) -> str:
-        r"""A ``\paragraph`` and an ``itemize`` of results (amsmath/amssymb/booktabs only)."""
-        lines = [r"\begingroup\sloppy", rf"\paragraph{{{tex_escape(self.title)}}}",
-                 tex_escape(self.statement), r"\begin{itemize}"]
-        for key, item in self.results.items():
-            lines.append(rf"\item \texttt{{{tex_escape(key)}}} ({item.status}). "
-                         + tex_escape(item.note))
-            if item.latex:
-                lines.append(rf"\[ {item.latex} \]")
-        lines += [r"\end{itemize}", r"\par\endgroup"]
-        return "\n".join(lines) + "\n"
+        r"""A ``\paragraph`` and an ``itemize`` of results, typeset by
+        :func:`emc_theory.render.derivation_latex` (formulas in math mode; amsmath and amssymb)."""
+        return derivation_latex(self.to_json())
 
     def summary(self) -> str:
         """Plain-text summary: one line per result."""

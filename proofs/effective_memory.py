@@ -14,8 +14,17 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .derivation import (HT, TAU, Derivation, ResultItem, decide_zero, decided_status, latex_rows,
-                         to_float)
+from .derivation import (
+    HT,
+    TAU,
+    Derivation,
+    ResultItem,
+    decide_zero,
+    decided_status,
+    latex,
+    latex_rows,
+    to_float,
+)
 from .softmax_limits import K_RANGE, K_SYM, R
 
 T_CLOSED = 2 * (R - 1) * ((2 * R)**K_SYM - 1) / ((2 * R - 1) * (R**K_SYM - 1))
@@ -60,10 +69,12 @@ def derive() -> Derivation:
             "r = exp(Ht/(K tau)); identity decided exactly for K = 2..8"),
         "T_at_Ht_0_symbolic_K": ResultItem.of(
             t_zero, None, decided_status([decide_zero(t_zero - (2**(K_SYM + 1) - 2) / K_SYM)]),
-            "limit r -> 1: T(0) = (2^(K+1) - 2)/K, the plain average of the timescales 2^k"),
+            "limit r -> 1: T(0) = (2^(K+1) - 2)/K, the plain average of the timescales 2^k",
+            tex="T(0) = " + latex(t_zero)),
         "T_at_Ht_1_symbolic_K": ResultItem.of(
             T_CLOSED.subs(R, sp.exp(1 / (K_SYM * TAU))), None, "proved",
-            "T(1): the closed form at r = exp(1/(K tau))"),
+            "T(1): the closed form at r = exp(1/(K tau))",
+            tex="T(1) = " + latex(T_CLOSED.subs(R, sp.exp(1 / (K_SYM * TAU))))),
         "T_at_Ht_0_and_1_K2_8": ResultItem.of(
             None, rows, "computed",
             "[K, T(0), T(1), T(1)/T(0)] at tau = 1, exact values evaluated to floats",
@@ -86,8 +97,8 @@ def derive() -> Derivation:
             tex=r"\frac{dT}{d\tilde H} > 0"),
         "memory_increasing_in_entropy": ResultItem.of(
             None, True, "proved",
-            "KEY FINDING: T increases with Ht: high entropy -> longer effective memory, low "
-            "entropy -> shorter; T(0) is the minimum of T on [0, 1] and T(1) the maximum",
+            "T increases with Ht: high entropy gives a longer effective memory and low entropy "
+            "a shorter one; T(0) is the minimum of T on [0, 1] and T(1) the maximum",
             tex=r"T(0) = \min_{[0,1]} T < T(1) = \max_{[0,1]} T"),
         "low_entropy_favours_longer_memory": ResultItem.of(
             None, False, "proved",
@@ -95,8 +106,12 @@ def derive() -> Derivation:
             "false: at Ht -> 0 the weights are uniform and T is smallest",
             tex=r"T(0) < T(\tilde H),\ \tilde H \in (0, 1]"),
         "larger_k_longer_memory": ResultItem.of(
-            sp.Eq(1 / (1 - (1 - 2**-sp.Symbol("k"))), 2**sp.Symbol("k")), True, "proved",
-            "level k has timescale 1/(1 - beta_k) = 2^k: LARGER k = LONGER memory"),
+            sp.Eq(1 / (1 - (1 - 2**-sp.Symbol("k"))), 2**sp.Symbol("k"), evaluate=False), True,
+            "proved",
+            "level k has timescale 1/(1 - beta_k) = 2^k, which doubles from level to level: "
+            "larger k means longer memory",
+            tex=r"\frac{1}{1 - \beta_k} = \frac{1}{1 - (1 - 2^{-k})} = 2^{k},\qquad "
+                r"\frac{2^{k+1}}{2^{k}} = 2"),
         "prop2_parenthetical_consistent": ResultItem.of(
             None, False, "proved",
             "Proposition 2's proof says 'favoring larger k (shorter memory)'; with beta_k = "
@@ -109,9 +124,15 @@ def derive() -> Derivation:
         title="Effective memory T(Ht) = sum_k alpha_k 2^k",
         statement="T(Ht) = sum_k alpha_k(Ht) 2^k with 2^k = 1/(1 - beta_k). T(0) = (2^(K+1)-2)/K; "
                   "dT/dHt = Cov_alpha(lambda_k, 2^k)/tau > 0, so the effective memory increases "
-                  "with the normalised entropy: high entropy gives LONGER memory, the opposite "
-                  "of Propositions 1 and 2.",
-        results=results)
+                  "with the normalised entropy: high entropy gives a longer memory, the "
+                  "opposite of Propositions 1 and 2.",
+        results=results,
+        title_tex=r"Effective memory $T(\tilde H) = \sum_k \alpha_k 2^k$",
+        statement_tex=(r"$T(\tilde H) = \sum_k \alpha_k(\tilde H)\, 2^k$ with "
+                       r"$2^k = 1/(1 - \beta_k)$. $T(0) = (2^{K+1}-2)/K$; "
+                       r"$dT/d\tilde H = \operatorname{Cov}_\alpha(\lambda_k, 2^k)/\tau > 0$, so "
+                       r"the effective memory increases with the normalised entropy: high entropy "
+                       r"gives a longer memory, the opposite of Propositions 1 and 2."))
 
 
 if __name__ == "__main__":

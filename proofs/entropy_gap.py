@@ -87,6 +87,21 @@ def decisions() -> dict:
     }
 
 
+TEX = {
+    "gap_flat_at_k_1": r"g_m\big|_{k=1} = 0,\qquad \frac{\partial g_m}{\partial k}\Big|_{k=1} = 0",
+    "excess_coefficient_factorises": (
+        r"\tfrac12 \frac{\partial^2 g_m}{\partial k^2}\Big|_{k=1}"
+        r" - \tfrac12 \frac{\partial^2 g_1}{\partial k^2}\Big|_{k=1}"
+        r" = \frac{(m-1)(n-m-1)}{2n^2}"),
+    "middle_upper_bound_vanishes": (
+        r"0 \le B(k, n) \le \frac{k\log k}{k+n-1} \xrightarrow[n \to \infty]{} 0"),
+    "both_terms_nonnegative": (
+        r"\frac{(n-1)\log k}{k+n-1} \ge 0,\qquad \log\Bigl(1 + \frac{k-1}{n}\Bigr) \ge 0"
+        r"\qquad (k, n \ge 1)\quad\Rightarrow\quad B(k, n) \le \log k"),
+}
+"""Displays of the results whose sympy form is not the statement proved (a pair of values, a
+long unsimplified difference, a limit without its value)."""
+
 NOTES = {
     "middle_is_single_max_gap": "B(k, n) is the gap of the spectrum with one eigenvalue at k",
     "gap_flat_at_k_1": "g_m and its first derivative in k vanish at k = 1",
@@ -106,7 +121,7 @@ NOTES = {
 def derive() -> Derivation:
     """The middle term, the small-k expansion of the vertex gaps and the second inequality."""
     results = {key: ResultItem.of(expr, value, "undecided" if value is None else "proved",
-                                  NOTES[key])
+                                  NOTES[key], tex=TEX.get(key))
                for key, (expr, value) in decisions().items()}
     return Derivation(
         name="entropy_gap",
@@ -116,7 +131,14 @@ def derive() -> Derivation:
                   "2 <= m <= n-2 and, with m = tn, does not shrink with n while B -> 0: the "
                   "first inequality fails. The second, B <= log k, holds: log k - B is a sum "
                   "of two non-negative terms.",
-        results=results)
+        results=results,
+        title_tex=r"Entropy gap of a spectrum against Tan \& Huang's bound (EG1)",
+        statement_tex=(r"The middle term $B(k, n)$ of Theorem 2.2 is the gap of one eigenvalue at "
+                       r"$k$; the gap of $m$ eigenvalues at $k$ has a larger second-order term at "
+                       r"$k = 1$ for $2 \le m \le n-2$ and, with $m = tn$, does not shrink with "
+                       r"$n$ while $B \to 0$: the first inequality fails. The second, "
+                       r"$B \le \log k$, holds: $\log k - B$ is a sum of two non-negative "
+                       r"terms."))
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def decisions() -> dict:
             sp.Eq(sp.Symbol("t^*"), t_star), decide_zero(numerator.subs(T, t_star))),
         "t_star_inside": (sp.Tuple(*inside), _all_decided(map(_positive_beyond_one, inside))),
         "envelope_closed_form": (
-            sp.Eq(sp.Symbol("g(t^*)"), phi), decide_zero(g.subs(T, t_star) - phi)),
+            sp.Eq(sp.Symbol("g(t^{*})"), phi), decide_zero(g.subs(T, t_star) - phi)),
         "envelope_near_k_1": (
             sp.Eq(sp.Symbol("phi"), series), decide_zero(series - U**2 / 8)),
         "envelope_large_k": (
@@ -121,6 +121,21 @@ def decisions() -> dict:
     }
 
 
+TEX = {
+    "entropy_deficit_convex": r"\frac{d^2}{dp^2}\,(p\log p) = \frac{1}{p} > 0",
+    "numerator_decreasing": (
+        r"\frac{\partial}{\partial t}\bigl(k\log k - (k-1)(1 + t(k-1))\bigr) = -(k-1)^2 < 0"
+        r"\quad (k > 1)"),
+    "t_star_inside": (
+        r"k\log k - (k-1) > 0,\quad (k-1) - \log k > 0\quad (k > 1)"
+        r"\quad\Rightarrow\quad 1 < D < k,\quad 0 < t^* < 1"),
+    "envelope_near_k_1": r"D - 1 - \log D = \frac{(k-1)^2}{8} + O\bigl((k-1)^3\bigr)",
+    "envelope_large_k": (
+        r"\lim_{k \to \infty}\Bigl(D - 1 - \log D - (\log k - 1 - \log\log k)\Bigr) = 0"),
+}
+"""Displays of the results whose sympy form is not the statement proved (a bare expression, a
+pair of values, a limit without its value)."""
+
 NOTES = {
     "entropy_deficit_convex": "(p log p)'' = 1/p > 0: sum p log p, hence the gap, is convex in p",
     "normalisation_keeps_segments": "(a + b)/(A + B) is the convex combination of a/A and b/B "
@@ -128,8 +143,8 @@ NOTES = {
                                     "segment form a segment, so the gap is quasi-convex in the "
                                     "eigenvalues and peaks at a vertex of [1, k]^n",
     "derivative_in_t": "g'(t) = (k log k - (k-1)(1 + t(k-1)))/(1 + t(k-1))^2",
-    "numerator_decreasing": "the numerator of g' has slope -(k-1)^2 < 0 in t: g is unimodal, "
-                            "the integer maximiser is floor or ceil of n t*",
+    "numerator_decreasing": "the numerator of g' decreases in t, with slope -(k-1)^2 < 0: g is "
+                            "unimodal, the integer maximiser is floor or ceil of n t*",
     "stationary_point": "t* = (D - 1)/(k - 1), D = k log k/(k - 1), zeroes g'",
     "t_star_inside": "k log k - (k-1) and (k-1) - log k vanish at k = 1 with positive "
                      "derivatives beyond: 1 < D < k, so 0 < t* < 1",
@@ -145,7 +160,7 @@ NOTES = {
 def derive() -> Derivation:
     """The vertex argument, the one-dimensional maximisation and its closed-form envelope."""
     results = {key: ResultItem.of(expr, value, "undecided" if value is None else "proved",
-                                  NOTES[key])
+                                  NOTES[key], tex=TEX.get(key))
                for key, (expr, value) in decisions().items()}
     return Derivation(
         name="entropy_gap_tight",
@@ -155,7 +170,14 @@ def derive() -> Derivation:
                   "unimodal in t, maximal at t* = (D-1)/(k-1), D = k log k/(k-1), with value "
                   "D - 1 - log D for every n, so the tight bound is the larger gap of "
                   "m = floor(n t*) and ceil(n t*).",
-        results=results)
+        results=results,
+        title_tex=r"The tight bound on the entropy gap for condition number $k$ (EG1.r1)",
+        statement_tex=(r"The entropy gap of a spectrum of condition number at most $k$ is largest "
+                       r"at a vertex of $[1, k]^n$ ($m$ eigenvalues at $k$, $n - m$ at 1); with "
+                       r"$t = m/n$ the gap is unimodal in $t$, maximal at $t^* = (D-1)/(k-1)$, "
+                       r"$D = k \log k/(k-1)$, with value $D - 1 - \log D$ for every $n$, so the "
+                       r"tight bound is the larger gap of $m = \lfloor n t^* \rfloor$ and "
+                       r"$\lceil n t^* \rceil$."))
 
 
 if __name__ == "__main__":

@@ -347,6 +347,9 @@ def bracket_table(brackets: Optional[dict] = None, certificates=None) -> dict:
         row["u_star"] = None if None in stars else min(stars)
         row["ordered"] = (None if row["eta_pep"] is None or row["u_star"] is None else
                           bool(row["eta_cert"] <= row["eta_pep"] <= row["u_star"]))
+        cycles = [row.get(f"eta_cycle_{w}") for w in WEIGHTS]
+        row["eta_const_below_cycles"] = (None if None in cycles else
+                                         bool(row["eta_const"] < min(cycles)))
         rows.append(row)
     return {"L": 1, "rows": rows,
             "note": "eta_cert: any step sequence in [0, eta_cert]; eta_const: every constant step "

@@ -53,13 +53,26 @@ def decisions() -> dict:
         "posterior_mean_is_tanh": (
             sp.Eq(mean, sp.tanh(MU * X / SIGMA**2)),
             decide_zero((mean - sp.tanh(MU * X / SIGMA**2)).rewrite(sp.exp))),
-        "jacobian_cancels": (sp.Eq(ratio_t, ratio_x), decide_zero(ratio_t - ratio_x)),
+        "jacobian_cancels": (sp.Eq(ratio_t, ratio_x, evaluate=False),
+                             decide_zero(ratio_t - ratio_x)),
         "sign_information_small_snr": (
             sp.Eq(sp.Symbol("I_sign"), S**2 / sp.pi),
             all(decide_zero(taylor[j]) for j in (0, 1, 3))
             and decide_zero(taylor[2] / 2 * slope**2 - 1 / sp.pi)),
     }
 
+
+TEX = {
+    "jacobian_cancels": (
+        r"\frac{p_T(t \mid 1)}{p_T(t \mid -1)} = \frac{p_X(x(t) \mid 1)\,|x'(t)|}"
+        r"{p_X(x(t) \mid -1)\,|x'(t)|} = \frac{p_X(x \mid 1)}{p_X(x \mid -1)}\Big|_{x = x(t)},"
+        r"\quad t = \tanh(a x),\ a > 0 \quad\Rightarrow\quad I(T;Y) = I(X;Y)"),
+    "sign_information_small_snr": (
+        r"I(\operatorname{sign}X;Y) = \frac{s^2}{\pi} + O(s^4),\qquad "
+        r"I(X;Y) = \frac{s^2}{2} + O(s^4),\qquad s = \mu/\sigma"),
+}
+"""Displays of the results whose sympy form is not the statement proved (an equation that
+sympy evaluates to ``True``, a leading term without its order)."""
 
 NOTES = {
     "posterior_is_logistic": "P(Y=1|x) = sigmoid(2 mu x/sigma^2)",
@@ -75,7 +88,7 @@ NOTES = {
 def derive() -> Derivation:
     """Posterior, posterior mean, invariance under tanh, and sign's information at small SNR."""
     results = {key: ResultItem.of(expr, value, "undecided" if value is None else "proved",
-                                  NOTES[key])
+                                  NOTES[key], tex=TEX.get(key))
                for key, (expr, value) in decisions().items()}
     return Derivation(
         name="lion_information",
@@ -84,7 +97,14 @@ def derive() -> Derivation:
                   "E[Y|x]; any tanh(a x), a > 0, is invertible and carries all of I(X;Y), while "
                   "sign(x) carries I(sign X;Y) = s^2/pi + O(s^4) against I(X;Y) = s^2/2 + O(s^4) "
                   "at small s = mu/sigma.",
-        results=results)
+        results=results,
+        title_tex=(r"Information of $\tanh$ and $\operatorname{sign}$ representations of a Lion "
+                   r"update (LN1)"),
+        statement_tex=(r"With $X \mid Y = \pm 1 \sim N(\pm\mu, \sigma^2)$, "
+                       r"$\tanh(\mu x/\sigma^2)$ is the posterior mean $E[Y \mid x]$; any "
+                       r"$\tanh(a x)$, $a > 0$, is invertible and carries all of $I(X;Y)$, while "
+                       r"$\operatorname{sign}(x)$ carries $I(\operatorname{sign}X;Y) = s^2/\pi + "
+                       r"O(s^4)$ against $I(X;Y) = s^2/2 + O(s^4)$ at small $s = \mu/\sigma$."))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,14 @@ from .derivation import Derivation, ResultItem, decide_zero
 EPS, LAM, G = sp.symbols("epsilon lambda g", positive=True)
 W = sp.symbols("W1:5")  # W', W'', W''', W''''
 ORDER = 4
+NAMES = {W[0]: r"\dot W", W[1]: r"\ddot W", W[2]: r"W^{(3)}", W[3]: r"W^{(4)}",
+         G: r"\nabla F(W)"}
+"""How the derivatives of the path and the gradient print in LaTeX."""
+
+
+def tex(expr) -> str:
+    """``sympy.latex`` with the path's derivatives as dots and ``g`` as the gradient."""
+    return sp.latex(expr, symbol_names=NAMES)
 
 
 def scheme_over_gamma() -> sp.Expr:
@@ -64,16 +72,27 @@ def derive() -> Derivation:
                   "t = k gamma/(1-beta)).",
         results={
             "order0": ResultItem.of(e["order0"], str(e["order0"]), "computed",
-                                    "coefficient of (1-beta)^0 of [scheme]/gamma"),
+                                    "coefficient of (1-beta)^0 of [scheme]/gamma",
+                                    tex=r"[(1-\beta)^{0}] = " + tex(e["order0"])),
             "first_correction": ResultItem.of(e["first_correction"],
                                               str(e["first_correction"]), "computed",
-                                              "coefficient of (1-beta)^1 of [scheme]/gamma"),
+                                              "coefficient of (1-beta)^1 of [scheme]/gamma",
+                                              tex=r"[(1-\beta)^{1}] = "
+                                              + tex(e["first_correction"])),
             "limit_is_ode": ResultItem.of(
-                sp.Eq(e["order0"], ode), e["limit_is_ode"],
+                sp.Eq(e["order0"], ode, evaluate=False), e["limit_is_ode"],
                 "undecided" if e["limit_is_ode"] is None else "proved",
-                "the 1/(1-beta) term vanishes and the (1-beta)^0 term is the ODE "
-                "lambda W'' + W' + grad F"),
-        })
+                "with w_k = W(k h), h = gamma/(1-beta), the 1/(1-beta) term vanishes and the "
+                "(1-beta)^0 term is the ODE lambda W'' + W' + grad F",
+                tex=(r"\frac{w_{k+1} - w_k - \beta(w_k - w_{k-1}) + \gamma\nabla F(w_k)}{\gamma}"
+                     r" = " + tex(ode) + r" + O(1-\beta)")),
+        },
+        title_tex=r"Modified equation of heavy ball at fixed $\lambda$ (DL1)",
+        statement_tex=(r"At fixed $\lambda = \gamma/(1-\beta)^2$, heavy ball divided by "
+                       r"$\gamma$ is $\dot W + \lambda \ddot W + \nabla F - (1-\beta) \lambda "
+                       r"\ddot W/2 + O((1-\beta)^2)$: its iterates follow $\lambda \ddot W + "
+                       r"\dot W + \nabla F = 0$ up to $O(1-\beta)$ (time "
+                       r"$t = k\gamma/(1-\beta)$)."))
 
 
 if __name__ == "__main__":

@@ -82,8 +82,19 @@ def buffer_timescales(beta, name: str = "buffers") -> Derivation:
         name=f"subject: {name}", title=f"Timescales of the buffers {name}",
         statement=f"beta_k = {expr}: timescale 1/(1 - beta_k) against 2^k",
         results={"larger_k_longer_memory": ResultItem.of(
-            sp.Eq(1 / (1 - expr), 2**LEVEL), same, _decided(same),
-            "the timescale 1/(1 - beta_k) equals 2^k for every k (decided for symbolic k)")})
+            sp.Eq(1 / (1 - expr), 2**LEVEL, evaluate=False), same, _decided(same),
+            "the timescale 1/(1 - beta_k) equals 2^k for every k (decided for symbolic k)",
+            tex=_timescale_tex(expr, same))})
+
+
+def _timescale_tex(beta, same) -> str:
+    r""":math:`\beta_k = \ldots,\ 1/(1-\beta_k) = \ldots` against :math:`2^k` (``same``: the
+    decision)."""
+    timescale = sp.simplify(1 / (1 - beta))
+    relation = {True: "" if timescale == 2**LEVEL else r" = 2^{k}", False: r" \ne 2^{k}",
+                None: r" \overset{?}{=} 2^{k}"}[same]
+    return (rf"\beta_k = {sp.latex(beta)},\qquad \frac{{1}}{{1 - \beta_k}} = "
+            rf"{sp.latex(timescale)}{relation}")
 
 
 def _common_sign(signs):

@@ -69,10 +69,14 @@ def test_rule_a_violation_is_never_read_as_holds():
                                 ineq1_smallest_failing_n=4, outer_violated=False)
     verdict = _decide(facts)
     assert verdict.statement == "fails"
-    assert "inequality 1: fails" in verdict.conditions
-    assert any("never violated" in c for c in verdict.conditions)
-    assert any("n = 4" in c for c in verdict.conditions)
-    assert any("not the gap maximiser" in c for c in verdict.conditions)
+    # the results are in the reason; conditions hold hypotheses only (none here)
+    reason = verdict.statement_reason
+    assert "inequality 1 (gap <= B) fails" in reason
+    assert "inequality 2 (B <= log k) holds" in reason
+    assert "log k is never violated" in reason
+    assert "fails from n = 4" in reason
+    assert "not the gap maximiser" in reason
+    assert verdict.conditions == []
 
 
 def test_facts_are_typed():

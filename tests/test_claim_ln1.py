@@ -76,11 +76,14 @@ def test_rule_reaches_every_verdict(change, expected):
     assert ("gap, not located" in verdict.proof_reason) == (expected == "fails")
 
 
-def test_rule_practical_part_is_reported_as_a_condition():
+def test_rule_reports_both_parts_in_the_reason():
     verdict = _decide(**PRACTICE_FAILS)
-    assert "information claim: holds" in verdict.conditions
-    assert "tanh in place of sign in Lion: fails" in verdict.conditions
-    assert any("does not fix the scale" in c for c in verdict.conditions)
+    reason = verdict.statement_reason
+    assert "the information claim holds" in reason
+    assert "tanh in place of sign in Lion fails" in reason
+    assert "does not fix the scale" in reason
+    # the conditions qualify the scope only (the step-size schedules compared)
+    assert len(verdict.conditions) == 1 and "constant step sizes" in verdict.conditions[0]
     wrong = _decide(**PRACTICE_HOLDS, information_sign_exceeds_tanh_somewhere=True)
     assert wrong.statement == "fails"
 

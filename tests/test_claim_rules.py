@@ -81,7 +81,9 @@ def test_g1_rule(change, statement, proof):
         assert any("d >= 2" in c for c in v.conditions)
 
 
-C1_OK = c1.Facts(symbolic_degree_d=1, symbolic_degree_K=1, symbolic_ratio_to_momentum={"x": 1},
+C1_OK = c1.Facts(symbolic_degree_d=1, symbolic_degree_K=1,
+                 symbolic_ratio_to_momentum={"power": {"3": 6.75, "5": 9.25},
+                                             "linear": {"3": 5.5, "5": 8.0}},
                  written_exponent_d=1.0, written_exponent_K=1.0)
 
 
@@ -91,6 +93,17 @@ C1_OK = c1.Facts(symbolic_degree_d=1, symbolic_degree_K=1, symbolic_ratio_to_mom
 ])
 def test_c1_rule(change, expected):
     assert c1.decide(gathered(dataclasses.replace(C1_OK, **change))).statement == expected
+
+
+def test_c1_reports_the_overhead_in_the_reason_not_as_a_condition():
+    """The operation-count ratios are a result: in the reason, as text; the condition says only
+    that 'modest' has no threshold."""
+    verdict = c1.decide(gathered(C1_OK))
+    assert "power 6.75/9.25 at K = 3/5, linear 5.5/8 at K = 3/5" in verdict.statement_reason
+    assert len(verdict.conditions) == 1 and "no threshold" in verdict.conditions[0]
+    assert not any(ch in verdict.conditions[0] for ch in "{}")
+    missing = c1.decide(gathered(dataclasses.replace(C1_OK, symbolic_ratio_to_momentum=None)))
+    assert "relative to heavy ball" not in missing.statement_reason
 
 
 @pytest.mark.parametrize("ratio, extra, expected", [
@@ -123,8 +136,8 @@ def test_p1_rule(change, statement, proof):
 def test_p1_fails_reason_names_the_minimum_only_when_dT_is_positive():
     paper = p1.decide(gathered(P1_BASE))
     flat = p1.decide(gathered(dataclasses.replace(P1_BASE, dT_dHt_sign="0")))
-    assert "MINIMUM" in paper.statement_reason
-    assert flat.statement == "fails" and "MINIMUM" not in flat.statement_reason
+    assert "at its minimum" in paper.statement_reason
+    assert flat.statement == "fails" and "minimum" not in flat.statement_reason
 
 
 P2_BASE = p2.Facts(step_larger_lambda_larger_weight=True, step_dominate=False,
@@ -157,7 +170,8 @@ def test_p2_conditions_name_the_reversed_convention_only_when_it_would_hold():
     assert not any("2^(K+1-k)" in c for c in without.conditions)
     uniform = p2.decide(gathered(dataclasses.replace(P2_BASE,
                                                      step_larger_lambda_larger_weight=False)))
-    assert uniform.statement == "fails" and "LONG levels" not in uniform.statement_reason
+    assert "favour the long levels" in with_it.statement_reason
+    assert uniform.statement == "fails" and "long levels" not in uniform.statement_reason
 
 
 @pytest.mark.parametrize("per, expected", [

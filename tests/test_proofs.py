@@ -6,6 +6,7 @@ recomputing them another way (closed forms written here, finite differences, eig
 recursions, the EMC optimizer itself).
 """
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -16,16 +17,32 @@ import pytest
 import sympy as sp
 
 import proofs
-from emc_theory import (EMC, cascade_weights, effective_memory, entropy_power, gradient_entropy,
-                        level_timescales, normalized_entropy)
+from emc_theory import (
+    EMC,
+    cascade_weights,
+    effective_memory,
+    entropy_power,
+    gradient_entropy,
+    level_timescales,
+    normalized_entropy,
+)
 from emc_theory.entropy import gradient_weights
-from proofs.derivation import (HT, STATUSES, TAU, Derivation, ResultItem, decide_zero,
-                               decided_status, sign_of)
+from emc_theory.render import ACRONYMS, derivation_latex
 from proofs import effective_memory as em
 from proofs import entropy_bounds as eb
 from proofs import gamma_range as gr
 from proofs import linear_stability as ls
 from proofs import softmax_limits as sl
+from proofs.derivation import (
+    HT,
+    STATUSES,
+    TAU,
+    Derivation,
+    ResultItem,
+    decide_zero,
+    decided_status,
+    sign_of,
+)
 
 RNG_SEED = 20240611
 
@@ -125,6 +142,57 @@ def test_cli_writes_outputs(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "proofs", "nope"], capture_output=True,
                          timeout=120)
     assert bad.returncode != 0 and b"unknown derivation" in bad.stderr
+
+
+TYPESET = ("effective_memory", "lion_information", "momentum_path", "entropy_gap",
+           "entropy_gap_tight")
+"""Derivations whose results display the statement proved and whose words are plain prose."""
+TRUTH_VALUES = {r"\text{True}", r"\text{False}", "True", "False"}
+
+
+def test_latex_is_the_renderers(derivs):
+    """``to_latex`` is :func:`emc_theory.render.derivation_latex` of the record: formulas in
+    math mode, never the ASCII of the plain text."""
+    for name, d in derivs.items():
+        tex = d.to_latex()
+        assert tex == derivation_latex(d.to_json()), name
+        assert r"\textasciicircum" not in tex and "**" not in tex, name
+
+
+@pytest.mark.parametrize("name", TYPESET)
+def test_results_display_the_statement_proved(derivs, name):
+    d = derivs[name]
+    for key, item in d.results.items():
+        assert item.latex.strip() not in TRUTH_VALUES, (name, key)
+    for text in [d.title, d.statement] + [item.note for item in d.results.values()]:
+        assert "KEY FINDING" not in text, (name, text)
+        shouted = set(re.findall(r"\b[A-Z]{3,}\b", text)) - ACRONYMS - {"LN1", "DL1", "EG1"}
+        assert not shouted, (name, shouted, text)
+    data = d.to_json()
+    assert data["title_tex"].count("$") % 2 == 0 and data["statement_tex"].count("$") % 2 == 0
+
+
+def test_the_identities_once_shown_as_true_are_displayed():
+    r"""The three results whose sympy equation evaluates to ``True`` display the identity:
+    the timescale :math:`1/(1-\beta_k) = 2^k`, the cancelled Jacobian giving
+    :math:`I(T;Y) = I(X;Y)`, heavy ball divided by :math:`\gamma` equal to the ODE."""
+    from proofs import lion_information, momentum_path
+
+    memory = em.derive().results["larger_k_longer_memory"].latex
+    assert r"\beta_k" in memory and "2^{k}" in memory
+    jacobian = lion_information.derive().results["jacobian_cancels"].latex
+    assert r"x'(t)" in jacobian and "I(T;Y) = I(X;Y)" in jacobian
+    ode = momentum_path.derive().results["limit_is_ode"].latex
+    assert r"\ddot W" in ode and r"\nabla F(W)" in ode and r"O(1-\beta)" in ode
+
+
+def test_latex_forms_are_written_only_when_set():
+    plain = Derivation("n", "a title", "a statement", {"r": ResultItem(None, "x", 1, "proved")})
+    assert not {"title_tex", "statement_tex"} & set(plain.to_json())
+    typeset = Derivation("n", "a title", "a statement", dict(plain.results), title_tex="$T$",
+                         statement_tex="$S$")
+    assert (typeset.to_json()["title_tex"], typeset.to_json()["statement_tex"]) == ("$T$", "$S$")
+    assert r"\paragraph{$T$}" in typeset.to_latex() and "$S$" in typeset.to_latex()
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
@@ -368,7 +436,7 @@ def test_thresholds_against_closed_form_and_core(derivs):
     exact = derivs["linear_stability"].results["threshold_uniform"].expr
     assert [sp.Rational(x) for x in exact] == [6, sp.Rational(42, 5), sp.Rational(210, 19),
                                               sp.Rational(1085, 78), sp.Rational(97650, 5771)]
-    for K, below, above in v["numeric_check"]:
+    for _K, below, above in v["numeric_check"]:
         assert below[0] < 1 < below[1] and above[0] < 1 < above[1]
 
 

@@ -292,3 +292,50 @@ def test_start_dependent_arguments_are_checked(change, message):
     kwargs = {"lr_unit": ["1/L", START_SCALED], "tol": 1e-4, "tol_relative": True, **change}
     with pytest.raises(ValueError, match=message):
         sweep(PROBLEMS, [{"name": "gd"}], [0.5, 1.0], steps=5, progress=False, **kwargs)
+
+
+# ----------------------------------------------------------------------------- backends, saving
+
+
+def test_the_backend_is_checked_and_recorded(table):
+    assert table.conditions["backend"] == "numpy"
+    with pytest.raises(ValueError, match="backend"):
+        sweep(PROBLEMS, [{"name": "gd"}], [0.1], steps=5, progress=False, backend="torch")
+    # what a JAX sweep cannot run is refused before JAX is imported
+    with pytest.raises(ValueError, match="'emc' only"):
+        plan(PROBLEMS, OPTIMIZERS_GRID, [0.1], backend="jax")
+    with pytest.raises(ValueError, match="diagnostics"):
+        plan(PROBLEMS, [{"name": "emc"}], [0.1], backend="jax", history=True, diagnostics=True)
+    with pytest.raises(ValueError, match="divergence_factor"):
+        plan(PROBLEMS, [{"name": "emc"}], [0.1], divergence_factor=0.5)
+
+
+def test_without_jax_the_jax_backend_names_the_extra(monkeypatch):
+    """With JAX missing (``None`` in ``sys.modules`` makes its import fail), ``backend="jax"``
+    raises an ImportError naming the extra, at planning time."""
+    monkeypatch.setitem(sys.modules, "jax", None)
+    monkeypatch.delitem(sys.modules, "emc_theory.jax_backend", raising=False)
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[jax\]'"):
+        sweep(PROBLEMS, [{"name": "emc"}], [0.1], steps=5, progress=False, backend="jax")
+
+
+def test_save_is_atomic(table, tmp_path, monkeypatch):
+    """A failed save (a row that is not JSON) leaves the previous file whole and no temporary
+    behind; a save replaces the file in one step and keeps its permissions."""
+    import os
+    import stat
+
+    path = table.save(tmp_path / "t.jsonl")
+    before = path.read_bytes()
+    os.chmod(path, 0o640)
+    broken = sweep(PROBLEMS, [{"name": "gd"}], [0.1], steps=3, progress=False)
+    broken.rows[-1]["status"] = object()
+    with pytest.raises(TypeError):
+        broken.save(path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["t.jsonl"]
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append(b), real_replace(a, b)))
+    table.save(path)
+    assert replaced == [path] and path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

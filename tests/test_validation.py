@@ -5,14 +5,19 @@ law, Adam's Algorithm 1 in 50-digit arithmetic). The optimizer-wide cases (a sta
 optimizer or corrupted, an empty batch, complex params or grads, lr of a wrong type or length)
 are in ``test_optimizer_battery.py``, once per optimizer."""
 
+import json
+import re
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
 
 import emc_theory as et
-from emc_theory.baselines import Adam
+from emc_theory.baselines import BASELINES, Adam
 from emc_theory.cascade import MAX_LEVELS, level_betas, level_timescales
 from emc_theory.problems import (
+    MAX_ENTRIES,
     cauchy_loss,
     cosine_bowl,
     huber,
@@ -23,6 +28,7 @@ from emc_theory.problems import (
 )
 from emc_theory.replay import run_spec
 from emc_theory.schedules import Schedule
+from emc_theory.sweep import sweep
 from emc_theory.validation import check_positive
 
 # ---- lr --------------------------------------------------------------------------------------
@@ -230,3 +236,242 @@ def test_adam_returns_to_the_plain_second_moment_when_it_decays():
         assert steps in (expected, expected + 1)
         want = float(v1 * mpmath.mpf(2) ** -steps + 1 - mpmath.mpf(2) ** -steps)
     np.testing.assert_allclose(state.second_moment[0], want, rtol=1e-12)
+
+
+# ---- fuzz findings (tests/test_fuzz.py): each case names its parameter -------------------------
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: et.EMC(lr=10**400), "lr"),
+    (lambda: et.minimize(et.EMC(), quadratic(3), np.ones(3), 5, gap_tol=10**400), "gap_tol"),
+    (lambda: et.gradient_entropy(10**400), "g"),
+    (lambda: et.cascade_weights(10**400, 4), "ht"),
+    (lambda: quadratic(3, cond=-(10**400)), "cond"),
+])
+def test_an_int_beyond_the_float_range_names_the_parameter_and_the_range(build, name):
+    # 10**400 has no float64: Python's int -> float conversion raises OverflowError
+    with pytest.raises(ValueError, match=rf"\b{name}\b.*float64 range \[-1.798e\+308, "
+                                         r"1.798e\+308\].*too large"):
+        build()
+
+
+@pytest.mark.parametrize("build, name, choices", [
+    (lambda: et.EMC(reading=np.array([])), "reading", "['linear', 'power', 'root']"),
+    (lambda: quadratic(3, spectrum=np.array(["linear"])), "spectrum", "['geometric', 'linear']"),
+    (lambda: sweep([quadratic(3)], [{"name": "gd"}], [0.05], steps=2, progress=False,
+                   dtype=np.array([])), "dtype", "['float32', 'float64']"),
+    (lambda: et.EMC(entropy=["l2"]), "entropy", "['l1', 'l2']"),
+])
+def test_an_array_is_never_a_choice(build, name, choices):
+    # NumPy would answer `array in choices` elementwise (or refuse for an empty array)
+    with pytest.raises(TypeError, match=rf"\b{name} must be one of {re.escape(choices)}"):
+        build()
+
+
+@pytest.mark.parametrize("name, field, value", [
+    ("heavy_ball", "beta", []),
+    ("nesterov", "beta", [0.5]),
+    ("adam", "eps", np.array([1.0])),
+    ("adam", "b1", np.array([0.9])),
+    ("lion", "weight_decay", []),
+    ("lion", "tanh_scale", np.array([[2.0]])),
+])
+def test_baseline_hyper_parameters_must_be_real_scalars(name, field, value):
+    with pytest.raises(TypeError, match=rf"\b{field} must be a real scalar"):
+        BASELINES[name](lr=0.1, **{field: value})
+
+
+def test_a_zero_dimensional_array_is_a_scalar_hyper_parameter():
+    opt = BASELINES["adam"](lr=0.1, b1=np.array(0.5), eps=np.float32(0.25))
+    assert (opt.b1, opt.eps) == (0.5, 0.25) and type(opt.b1) is float
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: huber(3, delta=np.array([1.0])), "delta"),
+    (lambda: cosine_bowl(3, w=[0.1]), "w"),
+    (lambda: cosine_bowl(3, a=[1.0]), "a"),
+    (lambda: smoothed_abs(3, eps=np.array([0.1])), "eps"),
+    (lambda: cauchy_loss(3, scale=[1.0]), "scale"),
+    (lambda: log_sum_exp(scale=np.ones(1)), "scale"),
+])
+def test_problem_scalar_parameters_must_be_real_scalars(build, name):
+    with pytest.raises(TypeError, match=rf"\b{name} must be a real scalar"):
+        build()
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: quadratic(3, rotate=np.array([])), "rotate"),
+    (lambda: huber(3, rotate=1), "rotate"),
+    (lambda: cosine_bowl(3, rotate="yes"), "rotate"),
+    (lambda: logistic_regression(separable=np.array([])), "separable"),
+    (lambda: logistic_regression(separable=None), "separable"),
+])
+def test_problem_flags_must_be_bools(build, name):
+    with pytest.raises(TypeError, match=rf"\b{name} must be a bool"):
+        build()
+
+
+def test_problem_flags_accept_numpy_bools():
+    assert quadratic(3, rotate=np.bool_(False)).rotation is None
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: huber(d=10**400), "d"),
+    (lambda: quadratic(d=10**400), "d"),
+    (lambda: cosine_bowl(d=MAX_ENTRIES + 1), "d"),
+    (lambda: logistic_regression(n=10**400), "n"),
+    (lambda: log_sum_exp(m=MAX_ENTRIES + 1), "m"),
+])
+def test_sizes_are_capped_at_max_entries(build, name):
+    assert MAX_ENTRIES == 10**8
+    with pytest.raises(ValueError, match=rf"\b{name} must be an integer in \[\d, 100000000\] "
+                                         r"\(MAX_ENTRIES"):
+        build()
+
+
+@pytest.mark.parametrize("build, pattern", [
+    (lambda: quadratic(10**4 + 1), r"d = 10001, rotate = True: the rotation Q \(d x d\) would "
+                                   r"hold 100020001 entries"),
+    (lambda: logistic_regression(n=10**5, d=1001), r"n = 100000, d = 1001: X \(n x d\)"),
+    (lambda: log_sum_exp(d=10**4, m=10**4 + 1), r"m = 10001, d = 10000: A \(m x d\)"),
+])
+def test_dense_matrices_are_capped_at_max_entries_before_allocation(build, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        build()
+
+
+def _no_warning(build):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return build()
+
+
+def test_cauchy_loss_with_weights_above_4_builds_without_overflow_warning():
+    # the scale range's upper end sqrt(2 max(w) / TINY) overflowed in the intermediate 2 w / TINY
+    # once max(w) >= 2 (2 w / TINY >= 2^1024): L = 2 max(w) / scale^2
+    p = _no_warning(lambda: cauchy_loss(3, weights=[2.0, 2.0, 2.0]))
+    assert p.L == 4.0
+    p = _no_warning(lambda: cauchy_loss(3, weights=[1e308] * 3, scale=1e100))
+    assert p.L == pytest.approx(2e108, rel=1e-15)
+    # sqrt(2e308 / 1.798e308) = 1.055; above sqrt(1.798e308) = 1.341e154, scale**2 overflows
+    with pytest.raises(ValueError, match=r"scale must lie in \[1.055, 1.341e\+154\]"):
+        cauchy_loss(3, weights=[1e308] * 3, scale=1e200)
+
+
+@pytest.mark.parametrize("delta", [1e300, 1e200, 1.0])
+def test_huber_with_a_huge_delta_evaluates_the_closed_form_without_warning(delta):
+    # each branch of h_delta was computed everywhere: delta (|t| - delta/2) overflowed inside
+    # |t| <= delta for delta > ~1e154, t^2 outside it for |t| > ~1e154
+    p = _no_warning(lambda: huber(3, delta=delta, seed=2))
+    assert _no_warning(lambda: p.value_and_grad(p.x_star))[0] == 0.0
+    t = np.array([0.5, -3.0, 1e150])            # offsets from x_star, both sides of delta = 1
+    value, grad = _no_warning(lambda: p.value_and_grad(p.x_star + t))
+    want = sum(0.5 * ti**2 if abs(ti) <= delta else delta * (abs(ti) - delta / 2) for ti in t)
+    assert value == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(grad, [min(max(ti, -delta), delta) for ti in t], rtol=1e-12)
+
+
+@pytest.mark.parametrize("cond", [1.7976931348623157e308, 1.797693134862e308])
+def test_quadratic_cond_where_geomspace_overflows_is_refused_with_the_range(cond):
+    # np.geomspace computes its end point as 10**log10(mu * cond), which overflows within
+    # ~1e-13 of the float64 maximum; the linear spectrum has no such step
+    with pytest.raises(ValueError, match=r"cond must lie in \[1, 1.798e\+308\] for mu = 1.0 .*"
+                                         r"margin of 1e-9 for np.geomspace"):
+        quadratic(3, cond=cond)
+    p = _no_warning(lambda: quadratic(3, cond=cond, spectrum="linear", rotate=False))
+    assert p.L == cond
+
+
+def test_largest_allowed_geometric_cond_builds_without_warning():
+    top = np.finfo(float).max * (1 - 1e-9)
+    p = _no_warning(lambda: quadratic(3, cond=top, rotate=False))
+    assert p.L == top and p.mu == 1.0
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda: smoothed_abs(3, eps=1e-160), "eps"),      # eps**2 underflows: f(x_star) = -3 eps
+    (lambda: smoothed_abs(3, eps=1e200), "eps"),       # eps**2 overflows (OverflowError)
+    (lambda: cauchy_loss(3, weights=[1e-320] * 3, scale=1e-200), "scale"),   # 2/scale**2: 2/0
+])
+def test_profile_scales_whose_square_leaves_the_normal_range_are_refused(build, name):
+    pattern = rf"{name} must lie in \[.*\] \(so that .*{name}(\*\*|\^)2"
+    with pytest.raises(ValueError, match=pattern):
+        build()
+
+
+@pytest.mark.parametrize("rounds", ["0", "-3", "1.5", "x"])
+def test_bench_rounds_below_one_exits_2_naming_rounds(rounds, capsys):
+    from emc_app.bench import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--rounds", rounds, "--out", "/nonexistent-never-written"])
+    assert exit_info.value.code == 2
+    assert re.search(r"argument --rounds: must be an integer >= 1", capsys.readouterr().err)
+
+
+def test_eg1_replay_refuses_a_non_symmetric_matrix():
+    from claims import eg1
+
+    symmetric = eg1.rotated_matrix([1.0, 2.0, 5.0], 0)
+    lower = np.tril(symmetric)      # same lower triangle: eigvalsh would read the same spectrum
+    spec = {"bound": "middle", "n": 3, "k": 5.0, "rotation_seed": 0}
+    assert eg1.replay({**spec, "matrix": symmetric.tolist()})["condition_number"] == \
+        pytest.approx(5.0, rel=1e-12)
+    with pytest.raises(ValueError, match=r"\bmatrix must be symmetric"):
+        eg1.replay({**spec, "matrix": lower.tolist()})
+    with pytest.raises(ValueError, match=r"\bmatrix must be positive definite"):
+        eg1.replay({**spec, "matrix": [[1.0, 2.0], [2.0, 1.0]]})      # eigenvalues -1, 3
+    with pytest.raises(ValueError, match=r"\bmatrix must be a square matrix"):
+        eg1.replay({**spec, "matrix": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]})
+    with pytest.raises(ValueError, match=r"\bmatrix must hold finite numbers"):
+        eg1.replay({**spec, "matrix": [[1.0, float("nan")], [float("nan"), 1.0]]})
+
+
+class _FakeDerivation:
+    def __init__(self, name, fail=False):
+        self.name, self.fail = name, fail
+
+    def to_json(self):
+        return {"name": self.name}
+
+    def to_latex(self):
+        if self.fail:
+            raise RuntimeError("rendering failed")
+        return f"\\paragraph{{{self.name}}}"
+
+
+def test_proofs_write_outputs_writes_both_files_or_neither(tmp_path):
+    import proofs
+
+    json_path, tex_path = tmp_path / "d.json", tmp_path / "gen" / "d.tex"
+    proofs.write_outputs({"a": _FakeDerivation("a")}, json_path, tex_path)
+    old = (json_path.read_bytes(), tex_path.read_bytes())
+    # the LaTeX fails to render after the JSON could have been written: neither file changes
+    with pytest.raises(RuntimeError, match="rendering failed"):
+        proofs.write_outputs({"b": _FakeDerivation("b", fail=True)}, json_path, tex_path)
+    assert (json_path.read_bytes(), tex_path.read_bytes()) == old
+    proofs.write_outputs({"b": _FakeDerivation("b")}, json_path, tex_path)
+    assert json.loads(json_path.read_text()) == {"b": {"name": "b"}}
+    assert tex_path.read_text().endswith("\\paragraph{b}")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["d.json", "d.tex"]
+
+
+def test_proofs_write_outputs_replaces_nothing_if_a_temporary_fails(tmp_path, monkeypatch):
+    import proofs
+    from emc_theory import records
+
+    json_path, tex_path = tmp_path / "d.json", tmp_path / "d.tex"
+    proofs.write_outputs({"a": _FakeDerivation("a")}, json_path, tex_path)
+    old = (json_path.read_bytes(), tex_path.read_bytes())
+    real = records._temporary
+
+    def failing(path, text, encoding):
+        if path.suffix == ".tex":
+            raise OSError("disk full")
+        return real(path, text, encoding)
+
+    monkeypatch.setattr(records, "_temporary", failing)
+    with pytest.raises(OSError, match="disk full"):
+        proofs.write_outputs({"b": _FakeDerivation("b")}, json_path, tex_path)
+    assert (json_path.read_bytes(), tex_path.read_bytes()) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.json", "d.tex"]

@@ -20,8 +20,9 @@ input whose verdict is known in advance (a method, a bound, a function), given t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 STATEMENT_VERDICTS = ("holds", "fails", "conditional", "undecided")
 PROOF_VERDICTS = ("sound", "gap", "mismatch", "none")
@@ -53,7 +54,7 @@ class CheckConfig:
         if not 0 <= self.seed <= 2**32 - 1:
             raise ValueError(f"seed must be an int in [0, 2**32 - 1], got {self.seed}")
 
-    def with_subject(self, subject) -> "CheckConfig":
+    def with_subject(self, subject) -> CheckConfig:
         return dataclasses.replace(self, subject=subject)
 
 
@@ -225,7 +226,12 @@ class Claim(Generic[F]):
     changed, the statement changed, or a hypothesis added), each a full :class:`Claim` with its
     own statement, gather, rule and controls, an id ``<parent>.r<n>``, ``repair_of`` naming the
     parent, ``change`` in REPAIR_CHANGES and ``difference``: the difference from the original,
-    in words."""
+    in words.
+
+    **LaTeX forms.** ``title_tex`` and ``statement_tex`` (optional) are the title and the
+    statement typeset as LaTeX, for those whose plain form writes mathematics in ASCII; the
+    record carries them as ``title_tex`` and ``claim_tex`` (the statement's key is ``claim``),
+    only when set, and the renderers use them in place of the plain text."""
 
     id: str
     title: str
@@ -246,6 +252,8 @@ class Claim(Generic[F]):
     repair_of: Optional[str] = None
     change: Optional[str] = None
     difference: Optional[str] = None
+    title_tex: Optional[str] = None
+    statement_tex: Optional[str] = None
 
     def __post_init__(self):
         if self.repair_of is not None:
@@ -319,6 +327,8 @@ class ClaimResult:
             "error": self.error,
             **({"repair_of": c.repair_of, "change": c.change, "difference": c.difference}
                if c.repair_of else {}),
+            **({"title_tex": c.title_tex} if c.title_tex else {}),
+            **({"claim_tex": c.statement_tex} if c.statement_tex else {}),
         }
 
 

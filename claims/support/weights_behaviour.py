@@ -31,6 +31,7 @@ import numpy as np
 from emc_theory import EMC, cascade_weights, effective_memory
 from emc_theory.cascade import softmax_weights
 from emc_theory.problems import quadratic
+from emc_theory.render import readable
 from emc_theory.replay import replay as replay_run
 from emc_theory.replay import run_spec
 
@@ -184,14 +185,26 @@ def weight_profile(quick: bool, subject: Optional[WeightRule] = None) -> dict:
             "grid": {"K": list(K_GRID), "tau": list(TAU_GRID), "Ht_points": int(ht.size)}}
 
 
+def _trends(trends) -> str:
+    """``[(name, holds, verb)]`` as 'T increases with Ht, ... (every K and tau)', a trend that
+    does not hold at every K and tau said so."""
+    words = [f"{name} {verb}s with Ht" if holds
+             else f"{name} does not {verb} with Ht at every K and tau"
+             for name, holds, verb in trends]
+    text = ", ".join(words[:-1]) + " and " + words[-1]
+    return text + (" (every K and tau)" if all(holds for _, holds, _ in trends) else "")
+
+
 def profile_evidence(p: dict) -> list:
     """The weight profile as evidence items."""
     r5, lags = p["rows"][5], p["mean_lag"]
     return [
         Evidence("numerical", "effective memory and weights vs Ht (core)",
-                 f"K = 2..8, tau in {list(TAU_GRID)}, {p['grid']['Ht_points']} points of Ht: "
-                 f"T increasing in Ht: {p['T_increasing']}; alpha_K increasing: "
-                 f"{p['alphaK_increasing']}; alpha_1 decreasing: {p['alpha1_decreasing']}. "
+                 f"K = 2..8, tau in {{{readable(list(TAU_GRID))}}}, {p['grid']['Ht_points']} "
+                 "points of Ht: " + _trends([("T", p["T_increasing"], "increase"),
+                                             ("alpha_K", p["alphaK_increasing"], "increase"),
+                                             ("alpha_1", p["alpha1_decreasing"], "decrease")])
+                 + ". "
                  f"K = 5: T(0) = {r5['T0']:.3f}, T(1) = {r5['T1']:.3f}; alpha_K(0) = "
                  f"{r5['alphaK_0']:.3f}, alpha_K(1) = {r5['alphaK_1']:.3f}",
                  {"per_K_tau1": p["rows"], "grid": p["grid"]}),
@@ -201,7 +214,8 @@ def profile_evidence(p: dict) -> list:
                  "Ht = 1 weights", lags),
         Evidence("numerical", "reversed convention",
                  "with the level order reversed (lambda_k attached to timescale 2^(K+1-k)) T "
-                 f"would decrease in Ht: {p['reversed_lambdas_T_decreasing']}",
+                 + ("would decrease with Ht at every K" if p["reversed_lambdas_T_decreasing"]
+                    else "would not decrease with Ht at every K"),
                  {"reversed_T_decreasing": p["reversed_lambdas_T_decreasing"]}),
     ]
 
@@ -242,6 +256,17 @@ def memory_effect_text(by_K: dict) -> str:
     shown = dict.fromkeys([Ks[0], Ks[len(Ks) // 2], Ks[-1]])
     return "; ".join(f"K={K}: T(0) = {by_K[K]['T0']:.3f} -> T(1) = {by_K[K]['T1']:.3f} "
                      f"(T(1)/T(0) = {by_K[K]['T1_over_T0']:.3f})" for K in shown)
+
+
+def memory_effect_evidence(by_K: dict, matches: Optional[bool]) -> Evidence:
+    """The size of the effect (:func:`memory_effect`) as evidence: T(0) -> T(1) per K, and
+    whether both agree with the closed form."""
+    closed = ("sum_k e^(lambda_k u/tau) 2^k / sum_k e^(lambda_k u/tau) (30 digits)")
+    agreement = {True: f"equal to the closed form {closed}",
+                 False: f"not equal to the closed form {closed}",
+                 None: "not compared with the closed form (no K in the profile)"}[matches]
+    return Evidence("numerical", "size of the effect: effective memory at Ht = 0 and 1",
+                    f"tau = 1, {memory_effect_text(by_K)}; {agreement}", {"by_K": by_K})
 
 
 def weights_at(profile: dict, ht: int) -> dict:

@@ -1,6 +1,7 @@
 r"""``emc-theory bench``: the cost of the core, measured side by side in one process.
 
-Every timing runs with one thread (``threadpoolctl``; ``torch.set_num_threads(1)``), the cases of a
+Every timing runs with one thread (``threadpoolctl``; ``torch.set_num_threads(1)``; XLA's
+``--xla_cpu_multi_thread_eigen=false``, checked and recorded in ``meta.jax``), the cases of a
 section interleaved (:mod:`~emc_app.bench.harness`), every step ratio paired with the *honest
 floor* of its K: the least memory traffic of a step with K buffers over d floats, an in-place
 pass over :math:`(K+1) d` floats (the K buffers and the gradient read, the K buffers and the
@@ -11,13 +12,17 @@ before the weights (:mod:`~emc_app.bench.cases`). Sections:
   (``update(..., inplace=True)``) and by default (the pure ``update``), for ``d`` in ``dims``,
   ``K`` in ``ks``, float64 and float32; with PyTorch (optional extra ``bench``) also
   ``torch.optim.SGD(momentum)``, ``torch.optim.Adam`` and EMC written with PyTorch foreach ops;
+  with JAX (optional extra ``jax``; ``--no-jax`` skips it) the optax EMC of
+  :mod:`emc_theory.jax_backend` compiled with its state donated, and optax's ``sgd`` (momentum)
+  and ``adam``;
 * ``k_series``: in-place step time against ``K`` at fixed ``d``, beside the floor of each K;
 * ``profile``: where a step's time goes, against the honest floor: entropy pass alone, linear
   and power steps in place, the linear step's default path with and without a buffer to
   recycle, and one ``np.log`` / ``np.exp`` pass over ``d`` elements;
 * ``sweep``: the batched sweep engine at ``B`` runs against a Python loop of single-run
-  ``minimize`` calls, in run-steps per second (and a peer backend's sweep, see
-  :data:`~emc_app.bench.cases.SWEEP_PEERS`);
+  ``minimize`` calls, in run-steps per second, and with JAX ``sweep(..., backend="jax")``
+  (its run-steps per second over the NumPy sweep's in the same rounds, and the runs whose
+  results differ from the NumPy sweep's; :data:`~emc_app.bench.cases.SWEEP_PEERS`);
 * ``sweep_profile``: the parts of one step of the largest sweep batch.
 
 The ``analysis`` (:mod:`~emc_app.bench.analysis`) holds the fitted exponents of time in ``d``
@@ -26,14 +31,17 @@ path's cost over the in-place one, the targets met, missed or not measured, and 
 step, sweep-throughput and K-exponent targets would need.
 
 Results go to ``<out>/bench.json`` (the record, :mod:`~emc_app.bench.record`) and
-``<out>/bench.md`` (tables, :mod:`~emc_app.bench.render`), with the machine and its load average
-before and after.
+``<out>/bench.md`` (tables, :mod:`~emc_app.bench.render`), written together atomically
+(:func:`emc_theory.records.write_files`), with the machine and its load average before and
+after.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
 from pathlib import Path
+
+from emc_theory.records import write_files
 
 from . import cases, harness
 from .cases import FULL, QUICK
@@ -53,7 +61,7 @@ def measure(cfg: dict, peers: dict | None = None, quick: bool = False) -> dict:
     unknown = set(peers) - known
     if unknown:
         raise ValueError(f"unknown peer backends {sorted(unknown)}; known: {sorted(known)}")
-    torch = peers.get("torch")
+    torch, jax = peers.get("torch"), peers.get("jax")
     load_before = harness.load_average()
     with harness.one_thread():
         record = {"meta": {"quick": quick, "rounds": cfg["rounds"], "config": cfg,
@@ -61,6 +69,7 @@ def measure(cfg: dict, peers: dict | None = None, quick: bool = False) -> dict:
                            "torch": torch.__version__ if torch else None,
                            "peers": {name: getattr(peers.get(name), "__version__", None)
                                      for name in sorted(known)},
+                           "jax": cases.jax_conditions(jax) if jax else None,
                            "reference": cases.REFERENCE, "load_before": load_before,
                            "date": datetime.datetime.now().isoformat(timespec="seconds")}}
         record["steps"] = cases.time_steps(cfg, peers)
@@ -73,14 +82,30 @@ def measure(cfg: dict, peers: dict | None = None, quick: bool = False) -> dict:
     return complete(record)
 
 
+def _rounds(text: str) -> int:
+    """``--rounds``: an integer >= 1 (argparse names the option and exits 2 otherwise)."""
+    try:
+        rounds = int(text)
+    except ValueError:
+        rounds = None
+    if rounds is None or rounds < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 1 (the timed rounds per section), got {text!r}")
+    return rounds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emc-theory bench",
         description="Benchmark the EMC core side by side (one thread, interleaved rounds).")
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (a test)")
     parser.add_argument("--out", default="results", help="directory of bench.json and bench.md")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per section")
+    parser.add_argument("--rounds", type=_rounds, default=None,
+                        help="rounds per section (an integer >= 1)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch peers")
+    parser.add_argument("--no-jax", action="store_true",
+                        help="skip the JAX peers (the optax EMC, optax's Adam and SGD momentum, "
+                             "the JAX sweep)")
     parser.add_argument("--readme", default=None,
                         help="also rewrite the '## Benchmark' section of this README")
     return parser
@@ -93,12 +118,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.rounds is not None:
-        cfg["rounds"] = max(1, args.rounds)
-    record = measure(cfg, {"torch": harness.import_torch(not args.no_torch)}, quick=args.quick)
+        cfg["rounds"] = args.rounds
+    record = measure(cfg, {"torch": harness.import_torch(not args.no_torch),
+                           "jax": harness.import_jax(not args.no_jax)}, quick=args.quick)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(dumps(record))
-    (out / "bench.md").write_text(render_markdown(record))
+    write_files({out / "bench.json": dumps(record), out / "bench.md": render_markdown(record)})
     if args.readme:
         update_readme(args.readme, record)
     print(render_markdown(record))

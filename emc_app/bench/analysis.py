@@ -22,6 +22,7 @@ from emc_theory.fit import affine_fit, fitted_exponent
 
 from .cases import (
     FLOOR,
+    JAX_AGREEMENT,
     LEGACY_FLOOR,
     REFERENCE,
     SWEEP,
@@ -31,7 +32,7 @@ from .cases import (
 )
 
 MEASURES = ("steps.ratio", "sweep.run_steps_per_s", "sweep.over_loop", "sweep.over_numpy",
-            "exponents.in_d", "exponents.in_K")
+            "sweep.differing_runs", "exponents.in_d", "exponents.in_K")
 """What a target can read: ``<section>.<field>`` of the rows of a measured section, or the fitted
 exponents in d or in K (:func:`exponents`)."""
 
@@ -119,6 +120,13 @@ TARGETS = (
            "sweep's run-steps/s", ">=", 4.0, "sweep.over_numpy",
            {"case": sweep_case_id("jax"), **_SWEEP, "reading": "power", "dtype": "float64"},
            source="issue 17"),
+    Target("sweep.jax.same_results",
+           "JAX sweep B={B}, d={d}, K={K} ({reading}, {dtype}): runs whose status, stop step or "
+           f"final values (beyond {JAX_AGREEMENT[0]:g} relative) differ from the NumPy sweep's "
+           "<= {threshold:g}",
+           "<=", 0, "sweep.differing_runs",
+           {"case": sweep_case_id("jax"), **_SWEEP, "reading": "power", "dtype": "float64"},
+           source="issue 17"),
     Target("sweep.run_steps_per_s",
            "sweep B={B}, d={d}, K={K} ({reading}, {dtype}) >= {threshold_M:.1f}M run-steps/s", ">=",
            1.0e6, "sweep.run_steps_per_s", {"case": SWEEP, **_SWEEP}, ("reading", "dtype"),
@@ -131,9 +139,10 @@ TARGETS = (
     Target("exponent.K", "exponent of step time in K within {low}..{high}", "within",
            (0.85, 1.15), "exponents.in_K", source="issue 7"),
 )
-"""The targets of issues 7 and 17, each stated once (the step targets of issue 7, 6x and 3x an
-in-place pass over the (2K+3)d floats a step touched, gave way to issue 17's against the honest
-floor)."""
+"""The targets of issues 7 and 17, each stated once (``sweep.jax.same_results`` is issue 17's
+"with the same results" for the JAX sweep, :func:`emc_app.bench.cases.sweep_differences`; the
+step targets of issue 7, 6x and 3x an in-place pass over the (2K+3)d floats a step touched, gave
+way to issue 17's against the honest floor)."""
 
 
 def target(target_id: str) -> Target:

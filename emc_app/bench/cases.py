@@ -25,8 +25,13 @@ Case identifiers (``<backend>.<what>[.<variant>]``):
 * ``torch.sgd_momentum``, ``torch.adam`` (``foreach=True``) and ``torch.emc.<reading>`` (EMC
   written with PyTorch foreach ops, :func:`torch_emc_step`, a reference for this benchmark only),
   with the optional extra ``bench``;
+* ``jax.emc.<reading>`` (the optax EMC of :mod:`emc_theory.jax_backend`), ``optax.sgd_momentum``
+  and ``optax.adam``, with the optional extra ``jax`` (:func:`jax_step_cases`): one compiled
+  ``tx.update`` per call, its state and last updates donated, so XLA writes the new ones in
+  place of the old;
 * sweep cases: ``sweep.numpy`` (the batched sweep engine, B runs as one array program),
-  ``sweep.<backend>`` (a peer backend's sweep, with its paired ratio ``over_numpy``),
+  ``sweep.<backend>`` (a peer backend's sweep, with its paired ratio ``over_numpy``; for
+  ``sweep.jax``, ``sweep(..., backend="jax")``, :func:`jax_sweep`),
   ``loop.minimize`` (a Python loop of single-run ``minimize`` calls), ``loop.bare`` (the same runs
   without the runner);
 * parts of a step (``profile``, ``sweep_profile``): ``entropy`` (the entropy pass),
@@ -34,16 +39,24 @@ Case identifiers (``<backend>.<what>[.<variant>]``):
   ``problem.product`` (the problem's bare :math:`d \times d` product), ``floor.buffers`` (an
   in-place pass over the K buffers), the honest floor and the EMC steps by their case ids.
 
-A new backend (e.g. the JAX backend, whose targets :data:`~emc_app.bench.analysis.TARGETS`
-already names) is a few lines: a function in :data:`PEERS` returning its step cases
-(``<backend>.emc.<reading>`` per K, :func:`peer_emc_case_id`, and any K-independent peers), a
-function in :data:`SWEEP_PEERS` returning its sweep case, its module passed to
+A new backend (as the JAX backend is) is a few lines: a function in :data:`PEERS` returning its
+step cases (``<backend>.emc.<reading>`` per K, :func:`peer_emc_case_id`, and any K-independent
+peers), a function in :data:`SWEEP_PEERS` running its sweep, its module passed to
 :func:`emc_app.bench.measure` (``peers={"jax": jax}``), and labels in
 :data:`emc_app.bench.render.PEER_LABELS`.
+
+JAX runs on one thread too: :func:`emc_app.bench.harness.import_jax` sets XLA's
+``--xla_cpu_multi_thread_eigen=false`` before JAX starts (XLA reads its flags once, when its CPU
+client is made: set in a process where JAX has already computed, it changes nothing), and
+:func:`jax_conditions` records the flags, the device and the measured CPU time over wall time of
+a compiled pass (about 1 on one thread, up to the cores on more).
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import time
 from collections import deque
 
 import numpy as np
@@ -52,7 +65,7 @@ from emc_theory.emc import EMC, READINGS
 from emc_theory.entropy import Tiles, row_entropy
 from emc_theory.problems import quadratic
 from emc_theory.runner import minimize
-from emc_theory.sweep import sweep
+from emc_theory.sweep import SweepResult, sweep
 
 from .harness import interleaved, medians, one_thread, rate_samples, summarize
 
@@ -207,16 +220,127 @@ def torch_step_cases(torch, d: int, dtype, ks, g: np.ndarray) -> dict:
     return cases
 
 
-PEERS = {"torch": torch_step_cases}
+def _x64(dtype):
+    """JAX's float64 context for a float64 case (:func:`emc_theory.jax_backend.x64`), none for
+    float32 (no float64 scalar then widens a float32 step)."""
+    from emc_theory.jax_backend import x64
+
+    return x64() if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
+
+
+def jax_step(jax, tx, box: list, grad, dtype):
+    """One compiled step of the optax transformation ``tx`` on ``grad``: ``tx.update`` with
+    ``box = [state, last updates]`` donated (``donate_argnums``), so the new state and updates
+    are written into their buffers; waits for the result (JAX dispatches asynchronously)."""
+    def step(state, updates, g):
+        del updates   # donated only: its buffer takes the new updates
+        new_updates, new_state = tx.update(g, state)
+        return new_state, new_updates
+
+    with _x64(dtype):
+        program = jax.jit(step, donate_argnums=(0, 1))
+
+    def run():
+        with _x64(dtype):
+            box[0], box[1] = program(box[0], box[1], grad)
+            jax.block_until_ready(box)
+    return run
+
+
+def jax_step_cases(jax, d: int, dtype, ks, g: np.ndarray) -> dict:
+    """JAX peers (extra ``jax``): the optax EMC (:func:`emc_theory.jax_backend.emc`) per reading
+    and K, the readings of one K sharing one donated state (as the core's cases share one), and
+    optax's SGD with momentum and Adam (K ``None``); float64 inside
+    :func:`emc_theory.jax_backend.x64`."""
+    import optax
+
+    from emc_theory import jax_backend
+
+    cases = {}
+    with _x64(dtype):
+        grad = jax.device_put(g)
+        zeros = jax.numpy.zeros_like(grad)
+        for K in ks:
+            box = [jax_backend.emc(1e-3, K=K).init(grad), zeros.copy()]
+            for reading in READINGS:
+                tx = jax_backend.emc(1e-3, K=K, reading=reading)
+                cases[(peer_emc_case_id("jax", reading), K)] = jax_step(jax, tx, box, grad,
+                                                                        dtype)
+        for case, tx in (("optax.sgd_momentum", optax.sgd(1e-3, momentum=0.9)),
+                         ("optax.adam", optax.adam(1e-3))):
+            cases[(case, None)] = jax_step(jax, tx, [tx.init(grad), zeros.copy()], grad, dtype)
+    return cases
+
+
+def jax_conditions(jax) -> dict:
+    """What the JAX peers ran with: JAX and optax versions, the device, ``XLA_FLAGS``, and the
+    CPU time over the wall time of a compiled elementwise pass over 4e6 floats (three calls):
+    about 1 when XLA runs on one thread, more on several."""
+    import optax
+
+    x = jax.numpy.ones(4 * 10**6, dtype=jax.numpy.float32)
+    program = jax.jit(lambda v: jax.numpy.exp(jax.numpy.log(v + 1.0) * 1.5))
+    program(x).block_until_ready()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(3):
+        program(x).block_until_ready()
+    ratio = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    return {"jax": jax.__version__, "optax": optax.__version__,
+            "device": str(jax.devices()[0]), "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "cpu_over_wall": ratio}
+
+
+def jax_sweep(jax, problem, optimizer: dict, lrs, steps: int, dtype: str):
+    """The sweep of :func:`time_sweep` on the JAX backend (``sweep(..., backend="jax")``): its
+    table."""
+    return sweep([problem], [optimizer], lrs, steps=steps, progress=False, dtype=dtype,
+                 backend="jax")
+
+
+JAX_AGREEMENT = (1e-10, 1e-13)
+"""Relative and absolute bound on the difference of a float64 JAX sweep's final values from
+the NumPy sweep's (the agreement :func:`emc_theory.jax_backend.run_batch` states)."""
+
+
+def sweep_differences(reference, other, dtype: str) -> dict:
+    """How the table ``other`` differs from ``reference`` (same grid, run by run):
+    ``differing_runs``, the runs whose status or stop step differ or (float64) whose final gap
+    or gradient norm differ beyond :data:`JAX_AGREEMENT` (or are finite in one table only), and
+    ``max_rel_diff``, the largest relative difference of the final values finite in both (and
+    nonzero in ``reference``)."""
+    if len(reference.rows) != len(other.rows):
+        raise ValueError(f"the tables must have the same runs, got {len(reference.rows)} and "
+                         f"{len(other.rows)} rows")
+    rel, absolute = JAX_AGREEMENT
+    differ = np.zeros(len(reference.rows), bool)
+    for name in ("status", "stop_step"):
+        differ |= reference.column(name) != other.column(name)
+    worst = 0.0
+    for name in ("final_gap", "final_grad_norm"):
+        a, b = other.column(name), reference.column(name)
+        finite = np.isfinite(a) & np.isfinite(b)
+        differ |= np.isfinite(a) != np.isfinite(b)
+        gap, scale = np.abs(a[finite] - b[finite]), np.abs(b[finite])
+        if np.dtype(dtype) == np.float64:
+            differ[finite] |= gap > rel * scale + absolute
+        if np.any(scale > 0):
+            worst = max(worst, float(np.max(gap[scale > 0] / scale[scale > 0])))
+    return {"differing_runs": int(differ.sum()), "max_rel_diff": worst}
+
+
+PEERS = {"torch": torch_step_cases, "jax": jax_step_cases}
 """Peer backends' step cases: name -> ``f(module, d, dtype, ks, g) -> {(case id, K or None):
 callable}`` (EMC's step as ``<backend>.emc.<reading>`` per K; a K-independent peer with K
 ``None``)."""
 
-SWEEP_PEERS = {}
-"""Peer backends' sweeps: name -> ``f(module, problem, optimizer, lrs, steps, dtype) ->
-run-steps`` running the same sweep as :func:`emc_theory.sweep.sweep` (``optimizer`` is its
-optimizer dict, ``lrs`` the B step sizes) and returning the run-steps done; timed as
-``sweep.<name>`` beside :data:`SWEEP` in the same rounds."""
+SWEEP_PEERS = {"jax": jax_sweep}
+"""Peer backends' sweeps: name -> ``f(module, problem, optimizer, lrs, steps, dtype)`` running
+the same sweep as :func:`emc_theory.sweep.sweep` (``optimizer`` is its optimizer dict, ``lrs``
+the B step sizes) and returning the run-steps done, or its table (a
+:class:`~emc_theory.sweep.SweepResult`: the run-steps are its stop steps' sum, and the table is
+compared with the NumPy sweep's, :func:`sweep_differences`); timed as ``sweep.<name>`` beside
+:data:`SWEEP` in the same rounds, after one untimed call (``first_call_s``: a compiling
+backend compiles then)."""
 
 
 def torch_matches_numpy(torch) -> float:
@@ -296,29 +420,41 @@ def time_profile(cfg: dict) -> dict:
             "ratios": {case: v["ratio"] for case, v in found.items()}}
 
 
+def _run_steps(result) -> int:
+    """The run-steps of a sweep case's result: a number, or a table's stop steps summed."""
+    if isinstance(result, SweepResult):
+        return sum(row["stop_step"] for row in result.rows)
+    return result
+
+
 def time_sweep(cfg: dict, peers: dict | None = None) -> list:
     """Run-steps per second of the batched sweep (:data:`SWEEP`) at each B (float64, and float32
     at the largest B) against a loop of single ``minimize`` runs (:data:`LOOP`; the paired ratio
     ``over_loop``) and a bare loop without the runner (:data:`BARE_LOOP`), per reading; with the
     sweeps of the peer backends in ``peers`` that :data:`SWEEP_PEERS` knows
     (``sweep.<backend>``, with the paired ratio ``over_numpy`` to :data:`SWEEP` at the same B
-    and dtype)."""
+    and dtype, the seconds of its untimed first call ``first_call_s`` and, for a peer returning
+    its table, how that table differs from the NumPy sweep's, :func:`sweep_differences`)."""
     d, K, steps = cfg["sweep_d"], cfg["sweep_k"], cfg["sweep_steps"]
     problem = quadratic(d, cond=10.0, seed=0)
     lrs = np.geomspace(1e-3, 1e-2, cfg["loop_runs"])
     sweepers = {name: (SWEEP_PEERS[name], module) for name, module in (peers or {}).items()
                 if name in SWEEP_PEERS}
-    out = []
+    out, tables, first_calls = [], {}, {}
 
     def batched(reading, B, dtype):
         table = sweep([problem], [{"name": "emc", "K": K, "reading": reading}],
                       np.geomspace(1e-3, 1e-2, B), steps=steps, progress=False, dtype=dtype)
-        return sum(row["stop_step"] for row in table.rows)
+        tables[(SWEEP, reading, B, dtype)] = table
+        return _run_steps(table)
 
     def peer(name, reading, B, dtype):
         run, module = sweepers[name]
-        return run(module, problem, {"name": "emc", "K": K, "reading": reading},
-                   np.geomspace(1e-3, 1e-2, B), steps, dtype)
+        result = run(module, problem, {"name": "emc", "K": K, "reading": reading},
+                     np.geomspace(1e-3, 1e-2, B), steps, dtype)
+        if isinstance(result, SweepResult):
+            tables[(sweep_case_id(name), reading, B, dtype)] = result
+        return _run_steps(result)
 
     def loop(reading):
         rng = np.random.default_rng(0)
@@ -352,8 +488,11 @@ def time_sweep(cfg: dict, peers: dict | None = None) -> list:
         for B, dtype in sizes:
             cases[(SWEEP, B, dtype)] = lambda r=reading, B=B, dt=dtype: batched(r, B, dt)
             for name in sweepers:
-                cases[(sweep_case_id(name), B, dtype)] = (
-                    lambda n=name, r=reading, B=B, dt=dtype: peer(n, r, B, dt))
+                key = (sweep_case_id(name), B, dtype)
+                cases[key] = lambda n=name, r=reading, B=B, dt=dtype: peer(n, r, B, dt)
+                start = time.perf_counter()
+                cases[key]()   # untimed: a compiling backend compiles here
+                first_calls[key] = time.perf_counter() - start
         rates = rate_samples(cases, cfg["sweep_rounds"])
         loop_rates = np.asarray(rates[(LOOP, 1, "float64")])
         for (case, B, dtype), values in rates.items():
@@ -364,6 +503,10 @@ def time_sweep(cfg: dict, peers: dict | None = None) -> list:
             elif case.startswith("sweep."):
                 numpy_rates = np.asarray(rates[(SWEEP, B, dtype)])
                 entry["over_numpy"] = float(np.median(np.asarray(values) / numpy_rates))
+                entry["first_call_s"] = first_calls[(case, B, dtype)]
+                if (case, reading, B, dtype) in tables:
+                    entry.update(sweep_differences(tables[(SWEEP, reading, B, dtype)],
+                                                   tables[(case, reading, B, dtype)], dtype))
             out.append(entry)
     return out
 

@@ -107,6 +107,31 @@ def import_torch(wanted: bool):
     return torch
 
 
+JAX_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+"""The XLA flag that keeps XLA's CPU computations on one thread (read when JAX makes its CPU
+client, i.e. at its first computation in the process)."""
+
+
+def import_jax(wanted: bool):
+    """JAX, with :data:`JAX_ONE_THREAD` added to ``XLA_FLAGS`` first (effective only if JAX has
+    not computed yet in this process: :func:`emc_app.bench.cases.jax_conditions` measures it),
+    or ``None`` when not ``wanted`` or when JAX, optax or :mod:`emc_theory.jax_backend` cannot
+    be imported."""
+    if not wanted:
+        return None
+    flags = os.environ.get("XLA_FLAGS", "")
+    if JAX_ONE_THREAD not in flags.split():
+        os.environ["XLA_FLAGS"] = f"{flags} {JAX_ONE_THREAD}".strip()
+    try:
+        import jax
+        import optax  # noqa: F401
+
+        import emc_theory.jax_backend  # noqa: F401
+    except ImportError:
+        return None
+    return jax
+
+
 @contextlib.contextmanager
 def one_thread():
     """Every BLAS/OpenMP pool limited to one thread for the duration."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from emc_theory.emc import READINGS
+from emc_theory.records import write_text
 from emc_theory.render import markdown_table
 
 from .analysis import allowed_sweep_step_seconds, case_reading, record_floor, target
-from .cases import BARE_LOOP, FLOOR, LEGACY_FLOOR, LOOP, SWEEP, emc_case_id
+from .cases import BARE_LOOP, FLOOR, JAX_AGREEMENT, LEGACY_FLOOR, LOOP, SWEEP, emc_case_id
 
 PART_LABELS = {"problem.value_and_grad": "problem value and gradient",
                "problem.product": "the problem's d x d product", "entropy": "entropy pass",
@@ -54,7 +55,8 @@ FLOOR_FIXED = {FLOOR: "the d floats of the gradient and of the update, and the e
                LEGACY_FLOOR: "the 3d floats of the gradient, the update and the scratch"}
 """Per floor case: what its part independent of K is."""
 FLOOR_FORMULA = {FLOOR: "(K+1)d in place + d read", LEGACY_FLOOR: "(2K+3)d in place"}
-PEER_LABELS = {"torch.sgd_momentum": "torch SGD momentum", "torch.adam": "torch Adam"}
+PEER_LABELS = {"torch.sgd_momentum": "torch SGD momentum", "torch.adam": "torch Adam",
+               "optax.sgd_momentum": "optax SGD momentum", "optax.adam": "optax Adam"}
 """Labels of K-independent peer cases."""
 BACKEND_NAMES = {"torch": "torch", "jax": "JAX"}
 """How a peer backend's EMC cases (``<backend>.emc.<reading>``) are labelled."""
@@ -116,7 +118,17 @@ def _header(record: dict) -> str:
             f"numpy {meta['machine']['numpy']}, {versions}; "
             f"{meta['rounds']} interleaved rounds, medians; load average before/after "
             f"{meta['load_before']} / {meta['load_after']}; {meta['date']}"
-            + (" (quick settings)" if meta["quick"] else "") + ".")
+            + (" (quick settings)" if meta["quick"] else "") + "." + _jax_text(meta))
+
+
+def _jax_text(meta: dict) -> str:
+    """What the JAX peers ran with (``meta.jax``), if they ran."""
+    jax = meta.get("jax")
+    if not jax:
+        return ""
+    return (f" JAX peers on {jax['device']} with optax {jax['optax']}, XLA_FLAGS "
+            f"`{jax['xla_flags'] or '(none)'}`: a compiled pass took {jax['cpu_over_wall']:.2f}x "
+            "its wall time in CPU time (1 on one thread).")
 
 
 def _legacy_note(record: dict) -> list:
@@ -245,9 +257,11 @@ def render_readme(record: dict) -> str:
     (``emc-theory bench --readme README.md``)."""
     where = target("step.numpy.power").where
     analysis = record["analysis"]
+    jax = ("and JAX peers (optional extra `jax`: the optax EMC, optax's Adam and SGD "
+           "momentum, the JAX sweep), " if record["meta"].get("jax") else "")
     lines = ["## Benchmark", "",
              "`emc-theory bench` measures the core side by side with the honest floor and "
-             "PyTorch peers (optional extra `bench`), one thread pinned, interleaved rounds, "
+             f"PyTorch peers (optional extra `bench`), {jax}one thread pinned, interleaved rounds, "
              "medians of paired ratios; full tables in `results/bench.md`, the record in "
              "`results/bench.json`; `emc-theory bench --readme README.md` rewrites this "
              f"section from the new record. {HONEST_FLOOR} Every ratio below is paired with "
@@ -298,7 +312,7 @@ def update_readme(path, record: dict) -> None:
     start = text.index("\n## Benchmark\n") + 1
     end = text.find("\n## ", start)
     rest = "" if end < 0 else text[end:]
-    path.write_text(text[:start] + render_readme(record) + rest)
+    write_text(path, text[:start] + render_readme(record) + rest)
 
 
 def _profile_table(prof: dict) -> list:
@@ -361,6 +375,7 @@ def render_markdown(record: dict) -> str:
               "ns/element.", "", "### Batched sweep against a Python loop of runs", ""]
     sweep_rows = []
     peers = any("over_numpy" in r for r in record["sweep"])
+    compared = any("differing_runs" in r for r in record["sweep"])
     for r in record["sweep"]:
         label = SWEEP_LABELS.get(r["case"], str(r["B"]))
         if r["case"] not in SWEEP_LABELS and r["case"] != SWEEP:   # a peer backend's sweep
@@ -370,9 +385,23 @@ def render_markdown(record: dict) -> str:
                f"{r['run_steps_per_s']:.3g}", f"{r['over_loop']:.1f}" if "over_loop" in r else ""]
         if peers:
             row.append(f"{r['over_numpy']:.2f}" if "over_numpy" in r else "")
+        if compared:
+            row += ([str(r["differing_runs"]), f"{r['max_rel_diff']:.1e}",
+                     f"{r['first_call_s']:.3g}"] if "differing_runs" in r else ["", "", ""])
         sweep_rows.append(row)
     lines += markdown_table(("reading", "runs B", "dtype", "d", "K", "steps", "run-steps/s",
-                             "x loop", *(("x NumPy sweep",) if peers else ())), sweep_rows)
+                             "x loop", *(("x NumPy sweep",) if peers else ()),
+                             *(("runs differing", "max rel. diff", "first call (s)")
+                               if compared else ())), sweep_rows)
+    if compared:
+        lines += ["", "A peer backend's sweep runs the NumPy sweep's grid (same start points and "
+                      "step sizes); it is called once before the timed rounds (first call: a "
+                      "compiling backend compiles then), and its table is compared with the "
+                      "NumPy sweep's of the same rounds: runs differing = runs whose status or "
+                      "stop step differ or, in float64, whose final gap or gradient norm differ "
+                      f"beyond {JAX_AGREEMENT[0]:g} relative + {JAX_AGREEMENT[1]:g} (the "
+                      "agreement the JAX backend states); max rel. diff = the largest relative "
+                      "difference of those final values."]
     prof = record["sweep_profile"]
     parts = [(label, _ms(prof["seconds"][key])) for key, label in PART_LABELS.items()
              if key in prof["seconds"]]
