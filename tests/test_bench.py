@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def record(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    assert main(["--quick", "--out", str(out)]) == 0
+    assert main(["--quick", "--no-jax", "--out", str(out)]) == 0   # JAX: its own tests below
     text = (out / "bench.json").read_text()
     return json.loads(text), (out / "bench.md").read_text(), text
 
@@ -184,6 +184,11 @@ def test_k_exponent_reach_against_closed_forms():
         k_exponent_reach(rows[:1], 1.0)
     legacy = [{**r, "case": LEGACY_FLOOR} for r in rows]   # a record against the legacy floor
     assert k_exponent_reach(legacy, 1.0, floor=LEGACY_FLOOR) == found
+    # a floor whose time falls with K (noise at small d) has no lean step: nothing is derived
+    falling = [{"case": FLOOR, "K": k, "median_s": 0.01 - 0.001 * k} for k in ks]
+    flat = k_exponent_reach(falling, 0.05)
+    assert flat["floor_per_level_seconds"] == pytest.approx(-0.001)
+    assert flat["lean_step_exponent"] is None and flat["per_level_seconds_for_band"] is None
 
 
 def test_record_reach_is_computed_from_its_own_parts(record):
@@ -497,3 +502,158 @@ def test_case_labels():
     assert case_label("torch.emc.linear") == "torch EMC linear"
     assert case_label("jax.emc.power") == "JAX EMC power"
     assert case_label("mystery.case") == "mystery.case"   # no label: the id itself
+
+
+# ----------------------------------------------------------------------------- the JAX peers
+
+
+def _table(statuses, stops, gaps, norms):
+    """A hand-made sweep table with these results, one row per run."""
+    from emc_theory.sweep import SweepResult
+    columns = ["run", "status", "stop_step", "final_gap", "final_grad_norm"]
+    rows = [dict(zip(columns, values)) for values in zip(range(len(statuses)), statuses, stops,
+                                                         gaps, norms)]
+    return SweepResult(columns, rows, {})
+
+
+def test_sweep_differences_count_what_differs():
+    """Counted by hand: run 1 differs in status, run 2 in stop step, run 3 by 1e-9 relative
+    (beyond 1e-10 + 1e-13), run 4 is finite in one table only; run 0 differs by 1e-12 relative
+    and run 5 by 5e-14 absolute near 0 (within the bound). In float32 the values count only
+    where one is finite and the other not (run 4)."""
+    ref = _table(["max_steps", "converged", "converged", "max_steps", "diverged", "converged"],
+                 [9, 3, 4, 9, 2, 5], [1.0, 0.5, 0.25, 2.0, 1e7, 1e-3],
+                 [1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    other = _table(["max_steps", "diverged", "converged", "max_steps", "diverged", "converged"],
+                   [9, 3, 5, 9, 2, 5], [1.0 + 1e-12, 0.5, 0.25, 2.0 * (1 + 1e-9), None, 1e-3],
+                   [1.0, 1.0, 1.0, 1.0, 1.0, 5e-14])
+    found = cases.sweep_differences(ref, other, "float64")
+    assert found["differing_runs"] == 4
+    assert found["max_rel_diff"] == pytest.approx(1e-9, rel=1e-6)
+    assert cases.sweep_differences(ref, other, "float32")["differing_runs"] == 3
+    assert cases.sweep_differences(ref, ref, "float64") == {"differing_runs": 0,
+                                                           "max_rel_diff": 0.0}
+    with pytest.raises(ValueError, match="same runs"):
+        cases.sweep_differences(ref, _table(["converged"], [1], [0.0], [0.0]), "float64")
+
+
+def test_the_jax_same_results_target_and_its_rendering():
+    """With the JAX sweep's row at the target's sizes, ``sweep.jax.same_results`` is measured
+    (met with 0 runs differing, missed with 2), and bench.md shows the comparison columns and
+    what the JAX peers ran with."""
+    record = _honest(upgrade_v1(_legacy_record()))
+    row = {"case": "sweep.jax", "reading": "power", "B": 10**4, "dtype": "float64", "d": 50,
+           "K": 5, "steps": 1000, "run_steps_per_s": 2e6, "over_numpy": 4.5,
+           "first_call_s": 3.25, "differing_runs": 0, "max_rel_diff": 2e-15}
+    record["sweep"].append(row)
+    record["meta"]["jax"] = {"jax": "0.10.2", "optax": "0.2.8", "device": "cpu:0",
+                             "xla_flags": "--xla_cpu_multi_thread_eigen=false",
+                             "cpu_over_wall": 1.01}
+    found = {t["id"]: (t["measured"], t["met"]) for t in analyse(record)["targets"]}
+    assert found["sweep.jax.same_results"] == (0, True)
+    row["differing_runs"] = 2
+    met = {t["id"]: t["met"] for t in analyse(record)["targets"]}
+    assert met["sweep.jax.same_results"] is False
+    md = render_markdown(complete({k: v for k, v in record.items()
+                                   if k not in ("schema", "analysis")}))
+    assert "| runs differing | max rel. diff | first call (s) |" in md
+    assert "| 2 | 2.0e-15 | 3.25 |" in md
+    assert "JAX peers on cpu:0 with optax 0.2.8" in md
+    assert "CPU time over wall time of a compiled pass 1.01 (at most 1 on one thread" in md
+    assert target("sweep.jax.same_results").text() == (
+        "JAX sweep B=1e4, d=50, K=5 (power, float64): runs whose status, stop step or final "
+        "values (beyond 1e-10 relative) differ from the NumPy sweep's <= 0")
+    assert case_label("optax.adam") == "optax Adam"
+    assert case_label("optax.sgd_momentum") == "optax SGD momentum"
+
+
+def test_no_jax_leaves_the_jax_peers_out(record):
+    rec, md, _ = record
+    assert rec["meta"]["jax"] is None
+    assert not [r for r in rec["steps"] if r["case"].startswith(("jax.", "optax."))]
+    assert not [r for r in rec["sweep"] if r["case"] == "sweep.jax"]
+    assert "runs differing" not in md and "JAX peers on" not in md
+
+
+def test_import_jax_pins_xla_to_one_thread_flag(monkeypatch):
+    from emc_app.bench import harness
+    assert harness.import_jax(False) is None
+    pytest.importorskip("jax")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/nonexistent")
+    assert harness.import_jax(True) is not None
+    import os
+    assert os.environ["XLA_FLAGS"].split() == ["--xla_dump_to=/nonexistent",
+                                               harness.JAX_ONE_THREAD]
+    harness.import_jax(True)   # not added twice
+    assert os.environ["XLA_FLAGS"].split().count(harness.JAX_ONE_THREAD) == 1
+
+
+def test_jax_step_cases_donate_their_state_and_step_as_closed_forms():
+    """Small sizes. The optax EMC case (linear reading) after three calls holds the NumPy
+    core's third update (float64, within 1e-12 relative: a few roundings per step); the first
+    optax Adam step is -lr g / (|g| + eps) and the first SGD-momentum step -lr g (their closed
+    forms); every call donates the state it was given (deleted after the call)."""
+    jax = pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    from emc_theory import EMC
+    g = np.random.default_rng(5).standard_normal(64)
+    found = cases.jax_step_cases(jax, 64, np.float64, [2], g)
+    assert set(found) == {(f"jax.emc.{r}", 2) for r in READINGS} | {
+        ("optax.sgd_momentum", None), ("optax.adam", None)}
+    linear = found[("jax.emc.linear", 2)]
+    box = linear.box
+    assert found[("jax.emc.power", 2)].box is box   # the readings of one K share one state
+    for _ in range(3):
+        before = jax.tree.leaves(box[0])[-1]
+        linear()
+        assert before.is_deleted()
+    opt = EMC(K=2, lr=1e-3, reading="linear")
+    state = opt.init(g)
+    for _ in range(3):
+        updates, state = opt.update(g, state)
+    np.testing.assert_allclose(np.asarray(box[1]), updates, rtol=1e-12)
+    for case, expected in ((("optax.adam", None), -1e-3 * g / (np.abs(g) + 1e-8)),
+                           (("optax.sgd_momentum", None), -1e-3 * g)):
+        found[case]()
+        updates = np.asarray(found[case].box[1])
+        np.testing.assert_allclose(updates, expected, rtol=1e-12)
+        assert updates.dtype == np.float64
+    g32 = g.astype(np.float32)   # a float32 step stays float32 and steps as the core does
+    found = cases.jax_step_cases(jax, 64, np.float32, [2], g32)
+    found[("jax.emc.linear", 2)]()
+    updates, _ = EMC(K=2, lr=1e-3, reading="linear").update(g32, EMC(K=2).init(g32))
+    ours = np.asarray(found[("jax.emc.linear", 2)].box[1])
+    assert ours.dtype == np.float32 and updates.dtype == np.float32
+    np.testing.assert_allclose(ours, updates, rtol=1e-5)
+
+
+def test_the_jax_sweep_peer_is_timed_and_compared(monkeypatch):
+    """The JAX sweep at small sizes (one reading, to compile little): timed beside the NumPy
+    sweep with ``over_numpy`` and its first call, and its table compared run by run with the
+    NumPy sweep's: no run differs (these runs are smooth, all reach the step budget)."""
+    jax = pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    monkeypatch.setattr(cases, "SWEEP_READINGS", ("linear",))
+    cfg = {**QUICK, "sweep_b": [3], "sweep_d": 4, "sweep_k": 2, "sweep_steps": 5,
+           "loop_runs": 1, "sweep_rounds": 1}
+    rows = cases.time_sweep(cfg, {"jax": jax})
+    peer = [r for r in rows if r["case"] == "sweep.jax"]
+    assert {(r["B"], r["dtype"]) for r in peer} == {(3, "float64"), (3, "float32")}
+    for r in peer:
+        assert r["over_numpy"] > 0 and r["first_call_s"] > 0
+        assert r["differing_runs"] == 0
+        assert r["max_rel_diff"] <= (1e-10 if r["dtype"] == "float64" else 1e-3)
+    conditions = cases.jax_conditions(jax)
+    assert set(conditions) == {"jax", "optax", "device", "xla_flags", "cpu_over_wall"}
+    assert conditions["cpu_over_wall"] > 0
+
+
+def test_a_floor_falling_with_K_renders_without_a_lean_step():
+    record = _honest(upgrade_v1(_legacy_record()))
+    record["k_series"] = [{**r, "median_s": 0.01 - 0.001 * r["K"]} if r["case"] == FLOOR else r
+                          for r in record["k_series"]]
+    record = complete({k: v for k, v in record.items() if k not in ("schema", "analysis")})
+    assert record["analysis"]["reach"]["K_exponent"]["lean_step_exponent"] is None
+    md = render_markdown(record)
+    assert "the floor's time did not grow with K in this run (fitted -1 ms per level" in md
+    assert "the floor's time did not grow with K" in render_readme(record)

@@ -30,43 +30,121 @@ HOLDS = t1.ReadingFacts(
     pending_by_problem={"a": 4}, lagging_by_problem={"a": 0}, uninformative_by_problem={"a": 1},
     runs_by_schedule={}, runs_against_control={}, smallest_failing_scale={},
     diminishing_steps_failing_only_from_far=[], constant_step_plateau={}, frozen_weights=None,
-    h_linear=True)
+    h_linear=True, certificates=[], derivations=[], counterexamples=[], local_convergence={})
+CERT = {"name": "cert K=1", "K": 1, "verified": True, "schedules": ["constant", "diminishing"],
+        "step_any_sequence": 0.894, "step_constant": 4.909, "subject_step": None}
+
+
+def _cx(schedule, step, replays=True, name="cx", K=None):
+    return {"name": name, "K": K, "schedule": schedule, "step_times_L": step, "class": "cycle",
+            "recorded": "cycle", "replays": replays, "fixed_before_start": True}
+
+
+def _der(schedules, says, verified=True, confirmed=True, name="law"):
+    return {"name": name, "verified": verified, "schedules": schedules, "says": says,
+            "confirmed_by_runs": confirmed}
+
+
+LINEAR = dataclasses.replace(HOLDS, certificates=[CERT],
+                             counterexamples=[_cx("constant", 5.04, name="dead zone")])
+ROOT = dataclasses.replace(HOLDS, h_linear=False, counterexamples=[_cx("constant", 0.1)],
+                           derivations=[_der(["constant"], "does_not_converge", name="cycle"),
+                                        _der(["diminishing"], "converges", name="tracking")])
+POWER = dataclasses.replace(
+    HOLDS, h_linear=False, search_failures_rescued=1, local_convergence={"law": "r*", "C": 1},
+    counterexamples=[_cx("diminishing", 0.1)],
+    derivations=[_der(["constant", "diminishing"], "diverges_from_far")])
 PROOF_SOUND = t1.Facts(weight_sum_max=1.0, weights_sum_below_one=False, stale_share_min=0.0,
                        spectral_agrees=True, stability_threshold_uniform={"1": 6.0},
-                       pep_ratio_max=1.0, pep_emc_decreasing=True, pep_emc_finite=True)
-PROOF_ACTUAL = dataclasses.replace(PROOF_SOUND, weight_sum_max=0.996, weights_sum_below_one=True,
-                                   stale_share_min=0.498)
+                       pep_ratio_max=1.0, pep_emc_decreasing=True, pep_emc_finite=True,
+                       weights_vary_in_time=False, no_minimiser_counterexample=None)
+PROOF_ACTUAL = dataclasses.replace(
+    PROOF_SOUND, weight_sum_max=0.996, weights_sum_below_one=True, stale_share_min=0.498,
+    weights_vary_in_time=True,
+    no_minimiser_counterexample={"class": None, "recorded": "gradient_to_zero_iterates_unbounded",
+                                 "replays": None, "replayed": False})
 
 
 def _gathered(per_reading, facts=PROOF_ACTUAL):
     return Gathered(facts, per_reading=dict(per_reading))
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({}, "holds"),
-    ({"cells_failed_unrescued": 2}, "fails"),
-    ({"search_failures_unrescued": 1}, "fails"),
-    ({"cells_failed_rescued": 3}, "conditional"),
-    ({"search_failures_rescued": 1}, "conditional"),
-    ({"uniform_schedule_all_problems": False}, "conditional"),
-    ({"cells_lagging": 2, "lagging_by_problem": {"a": 2}}, "undecided"),
-    ({"cells_uninformative": 10}, "undecided"),
-    ({"cells_lagging": None}, "undecided"),
-    # uninformative cells beside informative ones count for nothing
-    ({"cells_uninformative": 9}, "holds"),
-    # wrong-side inputs: a failure is not hidden by lagging cells or by rescued ones
-    ({"cells_lagging": 5, "cells_failed_unrescued": 1}, "fails"),
-    ({"cells_failed_rescued": 1, "search_failures_unrescued": 1}, "fails"),
-    # a rescued failure is a condition even when other cells lag
-    ({"cells_lagging": 5, "search_failures_rescued": 1}, "conditional"),
+@pytest.mark.parametrize("facts, expected, in_reason", [
+    # a certificate decides, both schedule classes; a cycle above its step brackets it
+    (LINEAR, "holds", "cert K=1"),
+    # a certificate that does not verify decides nothing: numerics alone only support
+    (dataclasses.replace(LINEAR, certificates=[{**CERT, "verified": False}]), "undecided",
+     "calibrated numerics only"),
+    (HOLDS, "undecided", "no certificate"),
+    # a replayed counterexample inside the certified range is a conflict
+    (dataclasses.replace(LINEAR, counterexamples=[_cx("diminishing", 0.5)]), "undecided",
+     "inside"),
+    (dataclasses.replace(LINEAR, counterexamples=[_cx("constant", 4.0, K=1)]), "undecided",
+     "inside"),
+    # ... but not one for another K: a certificate covers its own K only
+    (dataclasses.replace(LINEAR, counterexamples=[_cx("constant", 4.0, K=2)]), "holds",
+     "cert K=1"),
+    # the root pattern: constant steps cycle (exact), diminishing steps converge
+    (ROOT, "holds", "tracking"),
+    # a derivation not confirmed by the core's runs does not decide
+    (dataclasses.replace(ROOT, derivations=[ROOT.derivations[0],
+                                            {**ROOT.derivations[1], "confirmed_by_runs": False}]),
+     "undecided", "diminishing"),
+    # the power pattern: every schedule diverges from far, holds locally
+    (POWER, "conditional", "global"),
+    # every schedule refuted by replayed counterexamples, no local law, no rescue: fails
+    (dataclasses.replace(HOLDS, counterexamples=[_cx("constant", 0.1), _cx("diminishing", 0.1)]),
+     "fails", "cx"),
+    # a counterexample that does not replay refutes nothing
+    (dataclasses.replace(HOLDS, counterexamples=[_cx("constant", 0.1, replays=False),
+                                                 _cx("diminishing", 0.1)]), "undecided",
+     "constant"),
+    # only one class refuted: the other is missing
+    (dataclasses.replace(HOLDS, counterexamples=[_cx("constant", 0.1)]), "undecided",
+     "diminishing"),
+    (dataclasses.replace(LINEAR, cells_lagging=None), "undecided", "needed fact"),
+    (dataclasses.replace(LINEAR, certificates=None), "undecided", "needed fact"),
 ])
-def test_reading_rule(change, expected):
-    verdict, reason, conditions = t1.decide_reading(dataclasses.replace(HOLDS, **change))
-    assert verdict == expected and reason
+def test_reading_rule(facts, expected, in_reason):
+    verdict, reason, conditions = t1.decide_reading(facts)
+    assert verdict == expected and in_reason in reason
     if expected == "conditional":
-        assert conditions and "start point" in conditions[0]
-    if expected == "undecided" and change.get("cells_lagging"):
-        assert "control" in reason
+        assert "after the start" in conditions[0]
+    if facts is LINEAR:
+        assert any("eta_cert/L" in c and "K in {1}" in c for c in conditions)
+        assert any("dead zone" in c for c in conditions)
+    if facts is ROOT:
+        assert any(c.startswith("constant steps do not converge") for c in conditions)
+
+
+@pytest.mark.parametrize("eta_times_L, witness, expected", [
+    (1.0, [], "holds"),                                  # descent lemma: 1 < 2
+    (2.5, [_cx("constant", 2.5)], "fails"),              # no certificate, a replayed divergence
+    (1.999, [], "holds"),
+    (2.0, [], "undecided"),                              # no certificate and no counterexample
+])
+def test_gradient_descent_through_the_rule(eta_times_L, witness, expected):
+    from claims.support import t1_proofs
+
+    facts = dataclasses.replace(HOLDS, certificates=t1_proofs.gd_certificate(eta_times_L),
+                                counterexamples=witness)
+    assert t1.decide_reading(facts, ("constant",))[0] == expected
+
+
+def test_gd_certificate_is_exact():
+    from claims.support import t1_proofs
+
+    assert t1_proofs.gd_certificate(2.0) == [] and t1_proofs.gd_certificate(0.0) == []
+    assert t1_proofs.gd_certificate(1.0)[0]["verified"] is True
+
+
+def test_numerics_alone_still_fail_and_condition():
+    """The calibrated numerics' own words are reported beside the decision."""
+    assert t1.numerics_reading(dataclasses.replace(HOLDS, cells_failed_unrescued=1))[0] == "fails"
+    assert t1.numerics_reading(dataclasses.replace(HOLDS, cells_failed_rescued=1))[0] == (
+        "conditional")
+    assert t1.numerics_reading(dataclasses.replace(HOLDS, cells_lagging=1))[0] == "undecided"
+    assert t1.numerics_reading(HOLDS)[0] == "holds"
 
 
 def test_facts_are_typed():
@@ -75,27 +153,28 @@ def test_facts_are_typed():
     assert {f.name for f in dataclasses.fields(t1.ReadingFacts)} >= {
         "cells", "cells_converged", "cells_pending", "cells_failed_unrescued",
         "cells_failed_rescued", "uniform_schedule_all_problems", "search_failures_unrescued",
-        "h_linear", "frozen_weights", "constant_step_plateau", "runs_by_schedule"}
+        "h_linear", "frozen_weights", "constant_step_plateau", "runs_by_schedule",
+        "certificates", "derivations", "counterexamples", "local_convergence"}
 
 
 @pytest.mark.parametrize("readings, expected", [
-    ({"power": {}, "root": {}, "linear": {}}, "holds"),
-    ({"power": {"cells_failed_unrescued": 1}, "root": {"cells_failed_unrescued": 1},
-      "linear": {"search_failures_unrescued": 1}}, "fails"),
-    ({"power": {"cells_failed_unrescued": 1}, "root": {}, "linear": {}}, "conditional"),
-    ({"power": {"search_failures_rescued": 1}, "root": {}, "linear": {}}, "conditional"),
-    # combine_readings: an undecided reading beside a conditional one leaves the whole undecided
-    ({"power": {"search_failures_rescued": 1}, "root": {"cells_lagging": 3},
-      "linear": {}}, "undecided"),
-    ({"power": {"cells_lagging": 1}, "root": {}, "linear": {}}, "undecided"),
+    ({"power": POWER, "root": ROOT, "linear": LINEAR}, "conditional"),
+    ({"root": ROOT, "linear": LINEAR}, "holds"),
+    ({"power": dataclasses.replace(POWER, derivations=[], search_failures_rescued=0,
+                                   counterexamples=[_cx("constant", 1), _cx("diminishing", 1)]),
+      "root": dataclasses.replace(HOLDS, counterexamples=[_cx("constant", 1),
+                                                          _cx("diminishing", 1)])}, "fails"),
+    ({"power": POWER, "root": HOLDS, "linear": LINEAR}, "undecided"),
 ])
 def test_overall_statement(readings, expected):
-    per_reading = {r: dataclasses.replace(HOLDS, h_linear=r == "linear", **c)
-                   for r, c in readings.items()}
-    v = t1.decide(_gathered(per_reading))
+    v = t1.decide(_gathered(readings))
     assert v.statement == expected and set(v.per_reading) == set(readings)
-    if "search_failures_rescued" in readings["power"]:
-        assert any(c.startswith("power:") for c in v.conditions)
+    assert "combine_readings" in v.statement_reason
+    stated = [c for c in v.conditions if c.startswith("theorem as it holds")]
+    assert len(stated) == 1
+    for r, verdict in v.per_reading.items():
+        assert f"{r}: {verdict}" in stated[0]
+    assert "minimiser" in stated[0]
 
 
 @pytest.mark.parametrize("facts, linear, expected", [
@@ -103,8 +182,13 @@ def test_overall_statement(readings, expected):
     (PROOF_ACTUAL, {"power": False, "root": False, "linear": True}, "gap"),
     (PROOF_SOUND, {"power": False, "root": True, "linear": True}, "gap"),
     (PROOF_ACTUAL, {"power": True, "root": True, "linear": True}, "gap"),
+    # weights varying in time alone break the fixed-weight argument
+    (dataclasses.replace(PROOF_SOUND, weights_vary_in_time=True),
+     {"power": True, "root": True, "linear": True}, "gap"),
     (PROOF_ACTUAL, {"power": False, "root": False, "linear": False}, "mismatch"),
     (dataclasses.replace(PROOF_ACTUAL, stale_share_min=None),
+     {"power": False, "root": False, "linear": True}, "none"),
+    (dataclasses.replace(PROOF_ACTUAL, weights_vary_in_time=None),
      {"power": False, "root": False, "linear": True}, "none"),
     (PROOF_ACTUAL, {"gd": None}, "none"),      # a control subject: no proof under test
 ])
@@ -116,11 +200,41 @@ def test_proof_rule(facts, linear, expected):
         assert "does not follow" in v.proof_reason
 
 
-def test_gap_reason_names_the_nonlinear_readings():
+def test_gap_reason_names_the_failing_step_per_reading():
     per_reading = {r: dataclasses.replace(HOLDS, h_linear=r == "linear")
                    for r in ("power", "root", "linear")}
     reason = t1.decide(_gathered(per_reading)).proof_reason
-    assert "power, root" in reason and "1-beta^t < 1" in reason and "stale" in reason
+    parts = dict(p.strip().split(": ", 1) for p in reason.split("--", 1)[1].split(" | "))
+    assert "nonlinear" in parts["power"] and "nonlinear" in parts["root"]
+    assert "nonlinear" not in parts["linear"]
+    for part in parts.values():
+        assert "vary in time" in part and "1 - beta_k^t < 1" in part and "stale" in part
+
+
+# ----------------------------------------------------------------------------- proofs path
+
+
+def test_a_changed_certificate_entry_is_not_a_certificate(monkeypatch):
+    """Through T1's facts path: the stored certificates verify; with one multiplier of K=1's
+    first band changed, that certificate does not, and the linear reading is no longer held."""
+    import copy
+
+    from claims.support import t1_proofs
+    from proofs import lyapunov_certificate
+
+    stored = lyapunov_certificate.load_certificates()
+    good = t1_proofs.statement_records(quick=True)["linear"]
+    assert [c["verified"] for c in good["certificates"]] == [True, True, True]
+    bad = copy.deepcopy(stored)
+    band = bad[0]["bands"][0]
+    key = next(iter(band["lam"]))
+    band["lam"][key] = "3"
+    monkeypatch.setattr(lyapunov_certificate, "load_certificates", lambda *a, **k: bad)
+    changed = t1_proofs.statement_records(quick=True)["linear"]
+    assert [c["verified"] for c in changed["certificates"]] == [False, True, True]
+    facts = dataclasses.replace(LINEAR, certificates=changed["certificates"][:1],
+                                counterexamples=good["counterexamples"])
+    assert t1.decide_reading(facts)[0] != "holds"
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -304,13 +418,37 @@ def test_quick_gather_is_deterministic(quick):
         c.outcome for c in quick[0].counterexamples]
 
 
-def test_counterexamples_replay_from_json(quick):
+def test_counterexamples_replay_to_their_recorded_class(quick):
+    """Every T1 counterexample (grid and search witnesses, the proofs' records) through the
+    registry's replay, from JSON: core runs to their status, stop step and gradient norm; the
+    proofs' records to their recorded class."""
+    from claims.support.registry import replay_counterexample
+
+    kinds = set()
     assert quick[0].counterexamples
     for ce in quick[0].counterexamples:
-        tr = replay(json.loads(json.dumps(ce.replay)), history=False)
-        assert str(tr.status) == ce.outcome["status"] in t1_grid.FAILED_STATUSES
-        assert int(tr.stop_step) == ce.outcome["stop_step"]
-        assert float(tr.final_grad_norm) == ce.outcome["final_grad_norm"]
+        record = json.loads(json.dumps(dataclasses.asdict(ce)))
+        out = replay_counterexample("T1", record)
+        if "kind" in ce.replay:
+            kinds.add(ce.replay["kind"])
+            assert out["class"] == ce.outcome["class"] and out["matches"] is True
+        else:
+            kinds.add("core")
+            assert out["status"] == ce.outcome["status"] in t1_grid.FAILED_STATUSES
+            tr = replay(record["replay"], history=False)
+            assert int(tr.stop_step) == ce.outcome["stop_step"]
+            assert float(tr.final_grad_norm) == ce.outcome["final_grad_norm"]
+    assert kinds >= {"linear_emc_cycle", "root_emc_cycle", "power_emc_divergence",
+                     "no_minimiser"}
+
+
+def test_quick_verdicts_rest_on_decisions(quick):
+    """No reading undecided; each decided one names a certificate, derivation or record."""
+    gathered, verdict = quick
+    assert "undecided" not in verdict.per_reading.values()
+    for f in gathered.per_reading.values():
+        assert f.certificates or f.derivations or f.counterexamples
+    assert any(c.startswith("theorem as it holds") for c in verdict.conditions)
 
 
 def test_subject_must_be_typed():

@@ -249,7 +249,9 @@ def k_exponent_reach(k_rows: list, log_pass_seconds: float, band=None, floor: st
     exponent over the measured K, and the per-level cost :math:`b^\ast` (and
     :math:`b^\ast / b_f`) at which a step with that fixed part would reach the band's lower edge
     (``None`` if the lean step is already inside). ``floor`` is the floor case of the rows (the
-    record's reference)."""
+    record's reference). Where the floor's measured time does not grow with K (timing noise at
+    small d: a fitted slope <= 0) there is no lean step to speak of: its exponent and the
+    per-level cost are ``None``."""
     band = target("exponent.K").threshold if band is None else band
     times = sorted((r["K"], r["median_s"]) for r in k_rows if r["case"] == floor)
     if len(times) < 2:
@@ -260,9 +262,9 @@ def k_exponent_reach(k_rows: list, log_pass_seconds: float, band=None, floor: st
     def exponent(per_level: float) -> float:
         return fitted_exponent(ks, log_pass_seconds + per_level * ks)
 
-    lean = exponent(slope)
+    lean = exponent(slope) if slope > 0 else None
     needed = None
-    if lean < band[0]:
+    if lean is not None and lean < band[0]:
         needed = float(brentq(lambda b: exponent(b) - band[0], slope, slope * 1e9))
     return {"K": ks.astype(int).tolist(), "floor_per_level_seconds": slope,
             "log_pass_seconds": log_pass_seconds, "lean_step_exponent": lean,

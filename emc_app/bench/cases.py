@@ -49,11 +49,10 @@ JAX runs on one thread too: :func:`emc_app.bench.harness.import_jax` sets XLA's
 ``--xla_cpu_multi_thread_eigen=false`` before JAX starts (XLA reads its flags once, when its CPU
 client is made: set in a process where JAX has already computed, it changes nothing), and
 :func:`jax_conditions` records the flags, the device and the measured CPU time over wall time of
-a compiled pass (about 1 on one thread, up to the cores on more).
+a compiled pass (at most 1 on one thread, up to the cores on more).
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
@@ -220,62 +219,61 @@ def torch_step_cases(torch, d: int, dtype, ks, g: np.ndarray) -> dict:
     return cases
 
 
-def _x64(dtype):
-    """JAX's float64 context for a float64 case (:func:`emc_theory.jax_backend.x64`), none for
-    float32 (no float64 scalar then widens a float32 step)."""
-    from emc_theory.jax_backend import x64
-
-    return x64() if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
-
-
-def jax_step(jax, tx, box: list, grad, dtype):
+def jax_step(jax, tx, box: list, grad):
     """One compiled step of the optax transformation ``tx`` on ``grad``: ``tx.update`` with
     ``box = [state, last updates]`` donated (``donate_argnums``), so the new state and updates
-    are written into their buffers; waits for the result (JAX dispatches asynchronously)."""
+    are written into their buffers; waits for the result (JAX dispatches asynchronously). The
+    callable's ``box`` attribute is ``box``. Traced and run inside
+    :func:`emc_theory.jax_backend.x64`, as :func:`~emc_theory.jax_backend.run_batch` runs: a
+    float32 step stays float32, and EMC's entropy sums accumulate in float64 as in the NumPy
+    core."""
+    from emc_theory.jax_backend import x64
+
     def step(state, updates, g):
         del updates   # donated only: its buffer takes the new updates
         new_updates, new_state = tx.update(g, state)
         return new_state, new_updates
 
-    with _x64(dtype):
+    with x64():
         program = jax.jit(step, donate_argnums=(0, 1))
 
     def run():
-        with _x64(dtype):
+        with x64():
             box[0], box[1] = program(box[0], box[1], grad)
             jax.block_until_ready(box)
+    run.box = box
     return run
 
 
 def jax_step_cases(jax, d: int, dtype, ks, g: np.ndarray) -> dict:
     """JAX peers (extra ``jax``): the optax EMC (:func:`emc_theory.jax_backend.emc`) per reading
     and K, the readings of one K sharing one donated state (as the core's cases share one), and
-    optax's SGD with momentum and Adam (K ``None``); float64 inside
-    :func:`emc_theory.jax_backend.x64`."""
+    optax's SGD with momentum and Adam (K ``None``), in ``g``'s dtype."""
     import optax
 
     from emc_theory import jax_backend
+    from emc_theory.jax_backend import x64
 
     cases = {}
-    with _x64(dtype):
+    with x64():
         grad = jax.device_put(g)
         zeros = jax.numpy.zeros_like(grad)
         for K in ks:
             box = [jax_backend.emc(1e-3, K=K).init(grad), zeros.copy()]
             for reading in READINGS:
                 tx = jax_backend.emc(1e-3, K=K, reading=reading)
-                cases[(peer_emc_case_id("jax", reading), K)] = jax_step(jax, tx, box, grad,
-                                                                        dtype)
+                cases[(peer_emc_case_id("jax", reading), K)] = jax_step(jax, tx, box, grad)
         for case, tx in (("optax.sgd_momentum", optax.sgd(1e-3, momentum=0.9)),
                          ("optax.adam", optax.adam(1e-3))):
-            cases[(case, None)] = jax_step(jax, tx, [tx.init(grad), zeros.copy()], grad, dtype)
+            cases[(case, None)] = jax_step(jax, tx, [tx.init(grad), zeros.copy()], grad)
     return cases
 
 
 def jax_conditions(jax) -> dict:
     """What the JAX peers ran with: JAX and optax versions, the device, ``XLA_FLAGS``, and the
     CPU time over the wall time of a compiled elementwise pass over 4e6 floats (three calls):
-    about 1 when XLA runs on one thread, more on several."""
+    at most about 1 when XLA runs on one thread (less when the machine is busy), up to the
+    number of cores on several."""
     import optax
 
     x = jax.numpy.ones(4 * 10**6, dtype=jax.numpy.float32)
@@ -304,8 +302,8 @@ the NumPy sweep's (the agreement :func:`emc_theory.jax_backend.run_batch` states
 
 def sweep_differences(reference, other, dtype: str) -> dict:
     """How the table ``other`` differs from ``reference`` (same grid, run by run):
-    ``differing_runs``, the runs whose status or stop step differ or (float64) whose final gap
-    or gradient norm differ beyond :data:`JAX_AGREEMENT` (or are finite in one table only), and
+    ``differing_runs``, the runs whose status or stop step differ, whose final gap or gradient
+    norm is finite in one table only or (float64) differs beyond :data:`JAX_AGREEMENT`, and
     ``max_rel_diff``, the largest relative difference of the final values finite in both (and
     nonzero in ``reference``)."""
     if len(reference.rows) != len(other.rows):

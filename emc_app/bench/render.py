@@ -127,8 +127,8 @@ def _jax_text(meta: dict) -> str:
     if not jax:
         return ""
     return (f" JAX peers on {jax['device']} with optax {jax['optax']}, XLA_FLAGS "
-            f"`{jax['xla_flags'] or '(none)'}`: a compiled pass took {jax['cpu_over_wall']:.2f}x "
-            "its wall time in CPU time (1 on one thread).")
+            f"`{jax['xla_flags'] or '(none)'}`; CPU time over wall time of a compiled pass "
+            f"{jax['cpu_over_wall']:.2f} (at most 1 on one thread, up to the cores on more).")
 
 
 def _legacy_note(record: dict) -> list:
@@ -213,6 +213,11 @@ def _reach_lines(record: dict) -> list:
             f"{target('exponent.K').threshold[0]}" if k["per_level_seconds_for_band"] is not None
             else "that is inside the band")
     in_k = record["analysis"]["exponents"]["in_K"]
+    if k["lean_step_exponent"] is None:
+        lines.append(f"Exponent in K: the floor's time did not grow with K in this run (fitted "
+                     f"{_ms(k['floor_per_level_seconds'])} ms per level over K in {k['K']}), "
+                     "so no leanest step can be derived from it.")
+        return lines
     per_level = [v["affine"]["b"] / k["floor_per_level_seconds"]
                  for case, v in in_k.items() if case_reading(case)]
     lines.append(f"Exponent in K: the leanest conceivable step, the floor's "
@@ -398,10 +403,10 @@ def render_markdown(record: dict) -> str:
                       "step sizes); it is called once before the timed rounds (first call: a "
                       "compiling backend compiles then), and its table is compared with the "
                       "NumPy sweep's of the same rounds: runs differing = runs whose status or "
-                      "stop step differ or, in float64, whose final gap or gradient norm differ "
-                      f"beyond {JAX_AGREEMENT[0]:g} relative + {JAX_AGREEMENT[1]:g} (the "
-                      "agreement the JAX backend states); max rel. diff = the largest relative "
-                      "difference of those final values."]
+                      "stop step differ, whose final gap or gradient norm is finite in one "
+                      f"table only or, in float64, differs beyond {JAX_AGREEMENT[0]:g} relative "
+                      f"+ {JAX_AGREEMENT[1]:g} (the agreement the JAX backend states); max rel. "
+                      "diff = the largest relative difference of those final values."]
     prof = record["sweep_profile"]
     parts = [(label, _ms(prof["seconds"][key])) for key, label in PART_LABELS.items()
              if key in prof["seconds"]]
