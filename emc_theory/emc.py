@@ -13,6 +13,10 @@ The paper does not give ``h``; each *reading* is named (``shared/spec/EMC.md``):
 ``"power"`` :math:`h = \operatorname{sign}(\tilde m)|\tilde m|^{\gamma}`,
 ``"root"`` :math:`h = \operatorname{sign}(\tilde m)|\tilde m|^{1/\gamma}`,
 ``"linear"`` :math:`h = \tilde m`.
+With ``clip=True`` (off by default; claim T1's repair ``T1.r2``) a power is clipped at the
+linear update, coordinate by coordinate: :math:`h = \operatorname{sign}(\tilde m)
+\min(|\tilde m|^{e}, |\tilde m|)`, so :math:`|h| \le |\tilde m|` (the power reading keeps its
+update where :math:`|\tilde m| \le 1` and is linear beyond).
 
 Leading axes of ``params`` beyond the last are independent runs: a batch of ``B`` runs of
 dimension ``d`` is one ``(B, d)`` array program, and ``lr`` may be a per-run array of shape
@@ -95,6 +99,15 @@ def _signed_power(x: np.ndarray, exponent, scratch: np.ndarray) -> np.ndarray:
     np.log(scratch, out=scratch)
     scratch *= exponent
     np.exp(scratch, out=scratch)
+    return np.copysign(scratch, x, out=x)
+
+
+def _clipped_signed_power(x: np.ndarray, exponent, scratch: np.ndarray) -> np.ndarray:
+    r""":math:`x \leftarrow \operatorname{sign}(x) \min(|x|^e, |x|)` in place (the update of
+    ``clip=True``); ``scratch`` has ``x``'s shape. Callers silence floating-point warnings."""
+    np.abs(x, out=scratch)
+    powered = _signed_power(scratch.copy(), exponent, np.empty_like(scratch))
+    np.minimum(powered, scratch, out=scratch)
     return np.copysign(scratch, x, out=x)
 
 
@@ -199,6 +212,7 @@ class EMC:
     reading: str = "power"
     entropy: str = "l2"
     tau: float = 1.0
+    clip: bool = False
     name = "emc"
     supports_inplace = True  # update(..., inplace=True) reuses the state's buffers
     schedule: object = field(init=False, repr=False, compare=False)
@@ -211,6 +225,10 @@ class EMC:
         check_choice("reading", self.reading, READINGS)
         check_choice("entropy", self.entropy, ENTROPY_KINDS)
         check_tau(self.tau)
+        if not isinstance(self.clip, (bool, np.bool_)):
+            raise TypeError(f"clip must be a bool (clip the update at the linear one: "
+                            f"|h| <= |m~|), got {self.clip!r}")
+        object.__setattr__(self, "clip", bool(self.clip))
         object.__setattr__(self, "schedule", as_schedule(self.lr))
         object.__setattr__(self, "betas", level_betas(self.K))
         object.__setattr__(self, "logit_slopes", level_lambdas(self.K) / self.tau)
@@ -218,7 +236,8 @@ class EMC:
 
     def describe(self) -> dict:
         return {"name": self.name, "K": self.K, "lr": self.schedule.describe(),
-                "reading": self.reading, "entropy": self.entropy, "tau": float(self.tau)}
+                "reading": self.reading, "entropy": self.entropy, "tau": float(self.tau),
+                **({"clip": True} if self.clip else {})}
 
     def init(self, params) -> EMCState:
         """Zero buffers :math:`m^{(k)}_0 = 0` of shape ``(K, *params.shape)``, in ``params``'
@@ -311,7 +330,8 @@ class EMC:
                 m_new += scaled
                 np.einsum("krc,rk->rc", m_new, alpha[rs], out=u)   # mt = sum_k alpha_k m_k
                 if exponent is not None:
-                    _signed_power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
+                    power = _clipped_signed_power if self.clip else _signed_power
+                    power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
                 u *= neg_eta[rs] if neg_eta.ndim else neg_eta
         if not inplace:
             self._workspaces.keep(momenta)
