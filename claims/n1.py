@@ -131,15 +131,27 @@ def sweep_divergences(config: CheckConfig) -> dict:
 
 
 def overflow_thresholds() -> dict:
-    """Smallest |m| on a log grid whose square (the power reading at gamma = 2) overflows."""
+    """The exact smallest |m| whose power-reading update at gamma = 2 (the core's
+    :func:`emc_theory.apply_reading`) overflows while m itself is finite, per dtype: a bisection
+    over the bit patterns of the positive finite floats (overflow is monotone in |m|), so the
+    threshold is a float of that dtype and its predecessor does not overflow."""
     overflow = {}
-    for dtype in (np.float64, np.float32):
-        top = np.log10(float(np.finfo(dtype).max)) - 1e-6  # every m finite
-        m = (10.0 ** np.linspace(0.0, top, 4000)).astype(dtype)
-        with np.errstate(over="ignore"):
-            h = apply_reading(m.copy(), np.asarray(2.0, dtype=dtype), "power")
-        first = m[~np.isfinite(h)]
-        overflow[np.dtype(dtype).name] = float(first[0]) if first.size else None
+    for dtype, itype in ((np.float64, np.int64), (np.float32, np.int32)):
+        def overflows(bits: int) -> bool:
+            m = np.array([bits], dtype=itype).view(dtype)
+            with np.errstate(over="ignore"):
+                h = apply_reading(m.copy(), np.asarray(2.0, dtype=dtype), "power")
+            return not np.isfinite(h[0])
+
+        lo = int(np.array([1.0], dtype=dtype).view(itype)[0])                 # 1.0: finite
+        hi = int(np.array([np.finfo(dtype).max], dtype=dtype).view(itype)[0])  # max: overflows
+        if overflows(lo) or not overflows(hi):
+            overflow[np.dtype(dtype).name] = None
+            continue
+        while hi - lo > 1:  # invariant: lo does not overflow, hi does
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if overflows(mid) else (mid, hi)
+        overflow[np.dtype(dtype).name] = float(np.array([hi], dtype=itype).view(dtype)[0])
     return overflow
 
 

@@ -99,6 +99,12 @@ combination at all (every ``h`` nonlinear); *gap* otherwise, naming the failing 
 spectral threshold, PEPit -- do not cover; stale, biased averages: coefficient sum
 1 - beta_k^t < 1); *none* where the proof step was not assessed (a control subject).
 
+Repairs (``claims.support.t1_repairs``, issue 14): ``T1.r1`` (statement changed) the theorem as
+it holds per reading, checked clause by clause against this claim's evidence (gathered once:
+``gather_once``); ``T1.r2`` (method changed) the power reading clipped at the linear update,
+:math:`h = \operatorname{sign}(\tilde m)\min(|\tilde m|^\gamma, |\tilde m|)`, on this claim's
+grid, search, controls and rule.
+
 Controls (``config.subject``, through the same gather and rule): gradient descent with constant
 step 1/L must get *holds* (for eta < 2/L the descent lemma gives f(x_t+1) <= f(x_t) -
 eta (1 - eta L/2) |grad f(x_t)|^2, so the gradients are square-summable and tend to 0); with
@@ -107,6 +113,7 @@ eta (1 - eta L/2) |grad f(x_t)|^2, so the gradients are square-summable and tend
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -114,7 +121,7 @@ from emc_theory import READINGS
 from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadratic, smoothed_abs
 from proofs import pep_emc
 
-from .support import t1_evidence, t1_grid, t1_proofs
+from .support import t1_evidence, t1_grid, t1_proofs, t1_repairs
 from .support.base import (
     CheckConfig,
     Claim,
@@ -125,6 +132,7 @@ from .support.base import (
     combine_readings,
     emc_source,
 )
+from .support.repairs_common import memoised
 
 ID = "T1"
 TITLE = "Convergence to a stationary point (convex, smooth)"
@@ -505,17 +513,24 @@ def decide(g: Gathered[Facts]) -> Verdict:
                    per_reading=per_reading, conditions=conditions)
 
 
+CLAIM_SOURCE = emc_source("3.1, Theorem 1")
+CLAIM_DERIVATIONS = ("cascade_sum",)
+CLAIM_CONTROLS = (
+    Control("gradient descent, step 1/L", "gradient descent with constant step 1/L < 2/L "
+            "converges on every L-smooth convex function bounded below with a minimiser",
+            gd_constant(1.0), "holds", "positive"),
+    Control("gradient descent, step 2.5/L", "gradient descent with constant step 2.5/L > 2/L "
+            "diverges on a quadratic from any start with a component along the top "
+            "eigenvector", gd_constant(2.5), "fails", "negative"),
+)
+gather_once = memoised(gather)
+"""T1's gather, remembered: the repair T1.r1 reads the same evidence, run right after it."""
+REPAIRS = t1_repairs.build(sys.modules[__name__])
+
 CLAIM = Claim(
-    id=ID, title=TITLE, source=emc_source("3.1, Theorem 1"), statement=STATEMENT,
+    id=ID, title=TITLE, source=CLAIM_SOURCE, statement=STATEMENT,
     proof=Proof(PROOF), kind="universal", facts=Facts, reading_facts=ReadingFacts,
-    gather=gather, decide=decide, derivations=("cascade_sum",),
+    gather=gather_once, decide=decide, derivations=CLAIM_DERIVATIONS,
     background_tasks=background_tasks, replay=t1_proofs.replay,
     may_be_undetermined=frozenset({"pep_ratio_max", "pep_emc_decreasing", "pep_emc_finite"}),
-    controls=(
-        Control("gradient descent, step 1/L", "gradient descent with constant step 1/L < 2/L "
-                "converges on every L-smooth convex function bounded below with a minimiser",
-                gd_constant(1.0), "holds", "positive"),
-        Control("gradient descent, step 2.5/L", "gradient descent with constant step 2.5/L > 2/L "
-                "diverges on a quadratic from any start with a component along the top "
-                "eigenvector", gd_constant(2.5), "fails", "negative"),
-    ))
+    controls=CLAIM_CONTROLS, repairs=REPAIRS)

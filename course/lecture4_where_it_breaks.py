@@ -50,6 +50,7 @@ from claims.support.base import CheckConfig
 from claims.support.registry import replay_counterexample, run_claim
 from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, effective_memory, minimize
+from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.problems import quadratic
 from experiments.course import results_dir
 
@@ -100,7 +101,7 @@ outcome = {}
 for reading in ("power", "root", "linear"):
     run = minimize(EMC(K=3, lr=0.3, reading=reading), problem, x0, steps)
     relative = run.final_gap / run.f_gap[0]
-    outcome[reading] = np.where(np.isin(run.status, ("diverged", "non-finite")), np.inf, relative)
+    outcome[reading] = np.where(np.isin(run.status, FAILED_STATUSES), np.inf, relative)
 plt.figure(figsize=(6, 3))
 for reading, rel in outcome.items():
     plt.loglog(scales, np.where(np.isfinite(rel), np.maximum(rel, 1e-30), 1e30), "o-",

@@ -144,29 +144,52 @@ def tree_entropy(leaves, kind: str = "l2"):
     gives :math:`\log d`, NaN/Inf give NaN."""
     check_choice("entropy", kind, ENTROPY_KINDS)
     leaves = [jnp.asarray(leaf) for leaf in leaves]
-    d = _dimension(leaves)
+    return _entropy(leaves, kind, _dimension(leaves), rows=False)
+
+
+def _entropy(leaves, kind: str, d: int, rows: bool):
+    """:func:`tree_entropy` of ``leaves``; with ``rows``, every leaf has a leading batch axis B
+    and the entropy is that of each row (shape ``(B,)``, ``d`` the size of a row), the same
+    formula reduced over the other axes. The rescaled sums are taken only when some row needs
+    them (one ``lax.cond`` over the batch, then a per-row select), so a batch of ordinary
+    gradients costs two passes over them."""
     dtype = _float_dtype(leaves)
     leaves = [leaf.astype(dtype) for leaf in leaves]
     acc = jnp.float64 if _x64_enabled() else dtype
     info = jnp.finfo(dtype)
     log_d = math.log(d)
-    s = _tree_sum([jnp.vdot(g, g) for g in leaves])
+
+    def axes(g):
+        return tuple(range(1, g.ndim)) if rows else None
+
+    def per_row(v, g):   # a per-row scalar broadcast against the leaf g
+        return v.reshape(v.shape + (1,) * (g.ndim - 1)) if rows else v
+
+    def sum_sq(g):
+        return jnp.sum(g * g, axis=axes(g)) if rows else jnp.vdot(g, g)
+
+    s = _tree_sum([sum_sq(g) for g in leaves])
     safe = (s >= info.tiny / info.eps) & (s <= info.max)   # False on NaN
+    one = jnp.ones((), dtype)
 
     def rescaled():
-        peak = jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in leaves]))
+        peaks = [jnp.max(jnp.abs(g), axis=axes(g)) for g in leaves]
+        peak = functools.reduce(jnp.maximum, peaks)
         shift = jnp.where(jnp.isfinite(peak), -jnp.frexp(peak)[1], 0)
-        one = jnp.ones((), dtype)
         first, second = jnp.ldexp(one, shift // 2), jnp.ldexp(one, shift - shift // 2)
-        s1 = _tree_sum([jnp.vdot(h, h) for h in (g * first * second for g in leaves)])
+        s1 = _tree_sum([sum_sq(g * per_row(first, g) * per_row(second, g)) for g in leaves])
         return shift, s1, peak == 0, ~jnp.isfinite(peak)
 
     def as_is():
-        false = jnp.zeros((), bool)
-        return jnp.zeros((), jnp.int32), s, false, false
+        false = jnp.zeros(s.shape, bool)
+        return jnp.zeros(s.shape, jnp.int32), s, false, false
 
-    shift, s_used, zero, bad = lax.cond(safe, as_is, rescaled)
-    one = jnp.ones((), dtype)
+    if rows:
+        def some_rescaled():
+            return tuple(jnp.where(safe, a, r) for a, r in zip(as_is(), rescaled()))
+        shift, s_used, zero, bad = lax.cond(jnp.all(safe), as_is, some_rescaled)
+    else:
+        shift, s_used, zero, bad = lax.cond(safe, as_is, rescaled)
     scale = jnp.ldexp(one, -(jnp.frexp(s_used)[1] >> 1))
     # ldexp(g, shift) * scale as two products by powers of two, each exact (no scalar out of
     # range); with l2 in the accumulation dtype, S = scale^2 s_used exactly (a power of two times
@@ -174,11 +197,11 @@ def tree_entropy(leaves, kind: str = "l2"):
     first, second = jnp.ldexp(one, shift // 2), jnp.ldexp(one, shift - shift // 2) * scale
     S, T = [], []
     for g in leaves:
-        q = g * first * second
+        q = g * per_row(first, g) * per_row(second, g)
         q = q * q if kind == "l2" else jnp.abs(q)
         if kind != "l2" or dtype != acc:
-            S.append(jnp.sum(q, dtype=acc))
-        T.append(jnp.sum(jnp.log(jnp.maximum(q, info.tiny)) * q, dtype=acc))
+            S.append(jnp.sum(q, axis=axes(g), dtype=acc))
+        T.append(jnp.sum(jnp.log(jnp.maximum(q, info.tiny)) * q, axis=axes(g), dtype=acc))
     total = _tree_sum(S) if S else scale * scale * s_used
     qlogq = _tree_sum(T)
     h = jnp.log(total) - qlogq / total
@@ -189,6 +212,42 @@ def tree_entropy(leaves, kind: str = "l2"):
 
 def _is_concrete(leaves) -> bool:
     return not any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
+
+
+def _weights(h, d: int, slopes_np, reading: str, dtype):
+    r"""EMC's softmax weights :math:`\alpha` (shape ``h.shape + (K,)``) and the reading's
+    exponent (:math:`\gamma` for ``power``, :math:`1/\gamma` for ``root``, None for ``linear``)
+    from the entropy ``h`` (a scalar, or one per row), in ``dtype``; the logits are formed in
+    float64 when x64 is on."""
+    K = len(slopes_np)
+    ht = (h / math.log(d)).astype(dtype)
+    wide = jnp.float64 if _x64_enabled() else dtype
+    logits = (ht.astype(wide)[..., None] * jnp.asarray(slopes_np, wide)).astype(dtype)
+    w = jnp.exp(logits - jnp.max(logits, axis=-1, keepdims=True))
+    alpha = w / _tree_sum([w[..., k:k + 1] for k in range(K)])
+    gamma = 2.0 - ht
+    exponent = None if reading == "linear" else (gamma if reading == "power" else 1 / gamma)
+    return alpha, exponent
+
+
+def _mix(g, buffers, alphas, exponent, betas_np, gains_np):
+    r"""One step of the K buffers (a list of K arrays shaped like ``g``):
+    :math:`m_k \leftarrow \beta_k m_k + (1-\beta_k) g`, and the direction
+    :math:`\operatorname{sign}(\tilde m)|\tilde m|^{e}` of :math:`\tilde m = \sum_k \alpha_k m_k`
+    (``alphas``: K coefficients broadcastable against ``g``; ``exponent`` likewise, or None for
+    the linear reading), the sum over k unrolled (K is static) so that it fuses into one pass of
+    multiply-adds. Returns ``(new buffers, direction)``."""
+    dtype = buffers[0].dtype
+    gk = jnp.asarray(g).astype(dtype)
+    new = [m * jnp.asarray(b, dtype) + gk * jnp.asarray(c, dtype)
+           for m, b, c in zip(buffers, betas_np, gains_np)]
+    mt = alphas[0].astype(dtype) * new[0]
+    for a, m in zip(alphas[1:], new[1:]):
+        mt = mt + a.astype(dtype) * m
+    if exponent is not None:
+        e = exponent.astype(dtype)
+        mt = jnp.copysign(jnp.exp(jnp.log(jnp.abs(mt)) * e), mt)
+    return new, mt
 
 
 def scale_by_emc(K: int = 3, reading: str = "power", entropy: str = "l2",
@@ -221,28 +280,14 @@ def scale_by_emc(K: int = 3, reading: str = "power", entropy: str = "l2",
         if _is_concrete(leaves):
             check_finite_grads(np.concatenate([np.ravel(np.asarray(g)) for g in leaves]))
         dtype = _float_dtype(leaves)
-        h = tree_entropy(leaves, entropy)
-        ht = (h / math.log(d)).astype(dtype)
-        wide = jnp.float64 if _x64_enabled() else dtype
-        logits = (ht.astype(wide) * jnp.asarray(slopes_np, wide)).astype(dtype)
-        w = jnp.exp(logits - jnp.max(logits))
-        alpha = w / _tree_sum([w[k] for k in range(K)])
-        gamma = 2.0 - ht
-        exponent = None if reading == "linear" else (gamma if reading == "power" else 1 / gamma)
+        h = _entropy([jnp.asarray(g) for g in leaves], entropy, d, rows=False)
+        alpha, exponent = _weights(h, d, slopes_np, reading, dtype)
         new_momenta, directions = [], []
         for g, m in zip(leaves, treedef.flatten_up_to(state.momenta)):
-            ldtype = m.dtype
-            shape = (K,) + (1,) * g.ndim
-            m_new = (m * jnp.asarray(betas_np, ldtype).reshape(shape)
-                     + g.astype(ldtype) * jnp.asarray(gains_np, ldtype).reshape(shape))
-            a = alpha.astype(ldtype)
-            mt = a[0] * m_new[0]
-            for k in range(1, K):
-                mt = mt + a[k] * m_new[k]
-            if exponent is not None:
-                e = exponent.astype(ldtype)
-                mt = jnp.copysign(jnp.exp(jnp.log(jnp.abs(mt)) * e), mt)
-            new_momenta.append(m_new)
+            a = alpha.astype(m.dtype)
+            buffers, mt = _mix(g, [m[k] for k in range(K)], [a[k] for k in range(K)], exponent,
+                               betas_np, gains_np)
+            new_momenta.append(jnp.stack(buffers))
             directions.append(mt)
         return (jax.tree.unflatten(treedef, directions),
                 ScaleByEMCState(optax.safe_increment(state.count),
@@ -398,8 +443,21 @@ def _evaluate(key, arrays, x):
 def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_f_star,
                   has_tol, has_gap_tol, history):
     """The jitted program of :func:`run_batch` for one static configuration."""
-    tx = scale_by_emc(K, reading, entropy, tau)
+    scale_by_emc(K, reading, entropy, tau)   # validates the hyper-parameters
+    betas_np = level_betas(K)
+    gains_np = 1 - betas_np
+    slopes_np = level_lambdas(K) / tau
     dtype = jnp.dtype(dtype_name)
+
+    def emc_step(g, buffers):
+        """EMC's direction for each row of g (B, d) and the K new buffers (each (B, d)): the
+        transformation's update written over the batch (not vmap of it), so the buffers are
+        laid out (K, B, d) and the sum over k is a fused multiply-add per element."""
+        d = g.shape[-1]
+        h = _entropy([g], entropy, d, rows=True)
+        alpha, exponent = _weights(h, d, slopes_np, reading, g.dtype)
+        return _mix(g, list(buffers), [alpha[:, k:k + 1] for k in range(K)],
+                    None if exponent is None else exponent[:, None], betas_np, gains_np)
     block = min(_BLOCK, steps + 1)
     n_blocks = -(-(steps + 1) // block)
 
@@ -409,7 +467,8 @@ def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_
         f_ref = f_star if has_f_star else f0.astype(jnp.float64)
         gap0 = f0.astype(jnp.float64) - f_ref
         threshold = factor * (jnp.abs(gap0) + 1.0)
-        state0 = jax.vmap(tx.init)(x0)
+        check_dimension(x0.shape[-1])
+        state0 = tuple(jnp.zeros_like(x0) for _ in range(K))
         nan = jnp.full(B, jnp.nan)
         carry0 = dict(t=jnp.zeros((), jnp.int32), x=x0, g=g0, gap=gap0, state=state0,
                       status=jnp.zeros(B, jnp.int8), stop_step=jnp.full(B, steps, jnp.int32),
@@ -452,7 +511,8 @@ def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_
             neg_eta = -(eta.astype(dtype))
             # a stopped run's iterate is frozen; its optimizer state is never read again, so it
             # is left to run on (no pass over the K buffers to select it)
-            direction, state = jax.vmap(tx.update)(g, c["state"])
+            state, direction = emc_step(g, c["state"])
+            state = tuple(state)
             x = jnp.where(live[:, None], c["x"] + direction * neg_eta[:, None], c["x"])
             f, g_new = _evaluate(problem_key, arrays, x)
             gap_new = f.astype(jnp.float64) - f_ref

@@ -18,13 +18,13 @@ import sys
 import numpy as np
 
 from emc_theory.optimizers import OPTIMIZERS
+from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.problems import make_problem
 from emc_theory.sweep import sweep
 
 from .common import run_main
 
 NAME = "benchmark"
-FAILED = ("diverged", "non-finite")
 CURVE_DIGITS = 6
 """Curves are stored to 6 significant digits (plots only; scores use full precision)."""
 
@@ -107,7 +107,7 @@ def tune_one(method: dict, problem, x0: np.ndarray, p: dict) -> dict:
     described = OPTIMIZERS[method["name"]](lr=1.0, **spec).describe()
     gaps = table.histories["f_gap"]
     status = table.column("status")
-    failed = np.isin(status, FAILED)
+    failed = np.isin(status, FAILED_STATUSES)
     score = steps_to_target(gaps, p["target_rel_gap"] * gaps[0], steps)
     final_gap = np.where(failed, np.inf, table.column("final_gap"))
     by_lr = (score.reshape(lrs.size, starts), final_gap.reshape(lrs.size, starts))

@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 from emc_theory import READINGS, cascade_weights
+from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.problems import make_problem
 from emc_theory.sweep import sweep
 from proofs.linear_stability import stability_threshold
@@ -34,7 +35,6 @@ from .common import run_main
 
 NAME = "phase"
 OUTCOMES = ("converged", "stalled", "diverged")
-FAILED = ("diverged", "non-finite")
 
 
 def parameters(quick: bool, seed: int) -> dict:
@@ -57,7 +57,7 @@ def classify(gaps: np.ndarray, status: np.ndarray, p: dict) -> np.ndarray:
     tail = gaps[-max(1, int(p["tail"] * p["steps"])):]
     with np.errstate(invalid="ignore"):
         converged = np.all(tail <= p["target_rel_gap"] * gaps[0], axis=0)
-    failed = np.isin(status, FAILED)
+    failed = np.isin(status, FAILED_STATUSES)
     return np.where(failed, 2, np.where(converged, 0, 1))
 
 

@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from emc_theory import cascade_weights
+from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.problems import quadratic
 from emc_theory.sweep import sweep
 from proofs.linear_stability import stability_threshold
@@ -27,7 +28,6 @@ from proofs.linear_stability import stability_threshold
 from .common import run_main
 
 NAME = "stability"
-FAILED = ("diverged", "non-finite")
 WEIGHT_SETTINGS = {"uniform": 0.0, "top_entropy": 1.0}
 """Name of a frozen weight setting -> the normalised entropy that produces it."""
 
@@ -62,7 +62,8 @@ def stable_runs(K: int, u: np.ndarray, p: dict) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         early = np.max(gaps[T // 4:T // 2], axis=0)
         late = np.max(gaps[3 * T // 4:], axis=0)
-    stable = (~np.isin(table.column("status"), FAILED) & (late <= early)).reshape(values.size, -1)
+    failed = np.isin(table.column("status"), FAILED_STATUSES)
+    stable = (~failed & (late <= early)).reshape(values.size, -1)
     return stable[np.searchsorted(values, u), np.arange(u.shape[0])[:, None]]
 
 

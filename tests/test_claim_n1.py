@@ -80,3 +80,25 @@ def test_witnesses_replay_to_their_status(quick):
 def test_subject_must_be_typed():
     with pytest.raises(TypeError, match="Subject"):
         n1.gather(CheckConfig(quick=True, subject="heavy ball"))
+
+
+def test_overflow_thresholds_are_exact():
+    """The threshold overflows and its predecessor does not (exact, not a grid bound), and it sits
+    at sqrt(max float) up to the rounding of exp(2 log m) (an independent closed form: exp's
+    argument 2 log m ~ log(max) carries a relative error of about eps, so exp(.) one of
+    about log(max) eps, and m half that)."""
+    import numpy as np
+
+    from emc_theory import apply_reading
+
+    for name, value in n1.overflow_thresholds().items():
+        dtype = np.dtype(name).type
+        m = dtype(value)
+        before = np.nextafter(m, dtype(0))
+        with np.errstate(over="ignore"):
+            h = apply_reading(np.array([m, before], dtype=dtype), np.asarray(2.0, dtype=dtype),
+                              "power")
+        assert not np.isfinite(h[0]) and np.isfinite(h[1])
+        root = np.sqrt(float(np.finfo(dtype).max))
+        eps = float(np.finfo(dtype).eps)
+        assert abs(value / root - 1) < (np.log(float(np.finfo(dtype).max)) + 2) * eps
