@@ -45,9 +45,9 @@ way, bit for bit.
 
 Checked at the boundary, each error naming the parameter: ``K`` in ``[1, 53]`` (``[1, 24]`` for
 a float32 state) and ``tau`` with finite slopes :math:`\lambda_k/\tau` (the limits of
-:mod:`emc_theory.cascade`); ``clip`` a bool; a per-run ``lr`` with one entry per run; real (not complex)
-``params`` and ``grads``; a ``state`` from ``EMC.init`` of the same ``K`` (cheap structural
-checks at each step); a non-empty batch.
+:mod:`emc_theory.cascade`); ``clip`` a bool; a per-run ``lr`` with one entry per run; real
+(not complex) ``params`` and ``grads``; a ``state`` from ``EMC.init`` of the same ``K`` (cheap
+structural checks at each step); a non-empty batch.
 """
 from __future__ import annotations
 

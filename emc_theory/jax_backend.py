@@ -231,7 +231,8 @@ def _weights(h, d: int, slopes_np, reading: str, dtype):
 
 
 def _mix(g, buffers, alphas, exponent, betas_np, gains_np):
-    r"""One step of the K buffers (a list of K arrays shaped like ``g``):
+    r"""One step of the K buffers (a list of K arrays shaped like ``g``, or one array of shape
+    ``(K, *g.shape)``, returned likewise):
     :math:`m_k \leftarrow \beta_k m_k + (1-\beta_k) g`, and the direction
     :math:`\operatorname{sign}(\tilde m)|\tilde m|^{e}` of :math:`\tilde m = \sum_k \alpha_k m_k`
     (``alphas``: K coefficients broadcastable against ``g``; ``exponent`` likewise, or None for
@@ -239,8 +240,13 @@ def _mix(g, buffers, alphas, exponent, betas_np, gains_np):
     multiply-adds. Returns ``(new buffers, direction)``."""
     dtype = buffers[0].dtype
     gk = jnp.asarray(g).astype(dtype)
-    new = [m * jnp.asarray(b, dtype) + gk * jnp.asarray(c, dtype)
-           for m, b, c in zip(buffers, betas_np, gains_np)]
+    if isinstance(buffers, (list, tuple)):
+        new = [m * jnp.asarray(b, dtype) + gk * jnp.asarray(c, dtype)
+               for m, b, c in zip(buffers, betas_np, gains_np)]
+    else:   # stacked, (K, *g.shape): one pass writes the new stack
+        shape = (len(betas_np),) + (1,) * gk.ndim
+        new = (buffers * jnp.asarray(betas_np, dtype).reshape(shape)
+               + gk * jnp.asarray(gains_np, dtype).reshape(shape))
     mt = alphas[0].astype(dtype) * new[0]
     for a, m in zip(alphas[1:], new[1:]):
         mt = mt + a.astype(dtype) * m
@@ -285,9 +291,8 @@ def scale_by_emc(K: int = 3, reading: str = "power", entropy: str = "l2",
         new_momenta, directions = [], []
         for g, m in zip(leaves, treedef.flatten_up_to(state.momenta)):
             a = alpha.astype(m.dtype)
-            buffers, mt = _mix(g, [m[k] for k in range(K)], [a[k] for k in range(K)], exponent,
-                               betas_np, gains_np)
-            new_momenta.append(jnp.stack(buffers))
+            m_new, mt = _mix(g, m, [a[k] for k in range(K)], exponent, betas_np, gains_np)
+            new_momenta.append(m_new)
             directions.append(mt)
         return (jax.tree.unflatten(treedef, directions),
                 ScaleByEMCState(optax.safe_increment(state.count),

@@ -400,13 +400,15 @@ def test_profile_scales_whose_square_leaves_the_normal_range_are_refused(build, 
 
 
 @pytest.mark.parametrize("rounds", ["0", "-3", "1.5", "x"])
-def test_bench_rounds_below_one_exits_2_naming_rounds(rounds, capsys):
+def test_bench_rounds_below_one_exits_2_naming_rounds(rounds, capsys, tmp_path):
     from emc_app.bench import main
 
+    # (--quick, --no-torch, --out tmp_path: were the option taken, the run would stay small)
     with pytest.raises(SystemExit) as exit_info:
-        main(["--rounds", rounds, "--out", "/nonexistent-never-written"])
+        main(["--quick", "--no-torch", "--rounds", rounds, "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     assert re.search(r"argument --rounds: must be an integer >= 1", capsys.readouterr().err)
+    assert not list(tmp_path.iterdir())
 
 
 def test_eg1_replay_refuses_a_non_symmetric_matrix():
