@@ -137,7 +137,7 @@ def overflow_thresholds() -> dict:
     threshold is a float of that dtype and its predecessor does not overflow."""
     overflow = {}
     for dtype, itype in ((np.float64, np.int64), (np.float32, np.int32)):
-        def overflows(bits: int) -> bool:
+        def overflows(bits: int, dtype=dtype, itype=itype) -> bool:
             m = np.array([bits], dtype=itype).view(dtype)
             with np.errstate(over="ignore"):
                 h = apply_reading(m.copy(), np.asarray(2.0, dtype=dtype), "power")

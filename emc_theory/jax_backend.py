@@ -11,7 +11,7 @@ is used like any optax optimizer (``tx.init(params)``, ``tx.update(grads, state)
 leaves of the gradient pytree, flattened and concatenated in ``jax.tree`` order**, which is the
 one flat vector of dimension :math:`d = \sum_\ell \operatorname{size}(\ell)` the NumPy core
 would be given (its leading "batch" axes have no counterpart here: batch runs with ``jax.vmap``,
-as :func:`run_batch` does). The K momentum buffers of a leaf have shape ``(K, *leaf.shape)``.
+or as :func:`run_batch` does). The K momentum buffers of a leaf have shape ``(K, *leaf.shape)``.
 
 ``learning_rate`` is a positive float, an optax schedule (a callable of optax's update count,
 which starts at 0 on the first update) or an :class:`emc_theory.schedules.Schedule` with one
@@ -46,8 +46,11 @@ with subnormal entries (:math:`|g_i| < 2.2 \cdot 10^{-308}`) are read as zeros o
 
 **Compiled runs.** :func:`run_batch` runs ``B`` runs of EMC on one problem of
 :mod:`emc_theory.problems` (or a :class:`~emc_theory.problems.StackedProblem`) as one compiled
-program: the step is ``jax.vmap`` of the transformation's ``update``, the steps a ``lax.scan``
-(in blocks inside a ``lax.while_loop`` that exits once every run has stopped), with per-run
+program: the step is the transformation's arithmetic written over the batch (the same helpers,
+per-row entropies, the K buffers of the B runs laid out ``(K, B, d)``, the sum over the levels an
+unrolled chain of multiply-adds; ``vmap`` of ``update`` would put the buffers ``(B, K, d)``, a
+layout XLA on CPU runs more slowly), the steps a ``lax.scan`` (in equal blocks inside a
+``lax.while_loop`` that exits once every run has stopped), with per-run
 :math:`\eta_0` and schedule kinds, and returns the statuses and final values of
 :func:`emc_theory.runner.minimize` by the same rules (``converged`` / ``max_steps`` /
 ``diverged`` / ``non-finite``, decided in that order of precedence: non-finite, diverged,
@@ -463,8 +466,10 @@ def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_
         alpha, exponent = _weights(h, d, slopes_np, reading, g.dtype)
         return _mix(g, list(buffers), [alpha[:, k:k + 1] for k in range(K)],
                     None if exponent is None else exponent[:, None], betas_np, gains_np)
-    block = min(_BLOCK, steps + 1)
-    n_blocks = -(-(steps + 1) // block)
+    # the steps + 1 iterations (the last only decides the statuses) in equal blocks of at most
+    # _BLOCK, as few wasted iterations past the end as the block count allows
+    n_blocks = -(-(steps + 1) // _BLOCK)
+    block = -(-(steps + 1) // n_blocks)
 
     def run(arrays, x0, eta0, kind_index, f_star, tols, gap_tols, factor):
         B = x0.shape[0]

@@ -13,12 +13,22 @@ rational functions (sympy's direct ``tau -> 0+`` limit with symbolic ``K`` is no
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
-from .derivation import (HT, TAU, Derivation, ResultItem, decide_zero, decided_status, latex,
-                         latex_rows, sign_of, to_float)
+from .derivation import (
+    HT,
+    TAU,
+    Derivation,
+    ResultItem,
+    decide_zero,
+    decided_status,
+    latex,
+    latex_rows,
+    sign_of,
+    to_float,
+)
 
 K_RANGE = range(2, 9)
 K_SYM = sp.Symbol("K", integer=True, positive=True)
@@ -36,7 +46,7 @@ def softmax_weights(K: int, ht=HT, tau=TAU) -> list[sp.Expr]:
     return [sp.exp(z) / total for z in logits]
 
 
-@lru_cache(maxsize=None)
+@cache
 def weights_in_r(K: int) -> tuple[sp.Expr, ...]:
     r"""The same weights as rational functions of :math:`r = e^{\tilde H/(K\tau)}`:
     :math:`\alpha_k = r^k / \sum_j r^j`."""
