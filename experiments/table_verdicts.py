@@ -398,8 +398,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
                 write_text(paths.generated / "repairs.tex", repairs_tex(doc)),
                 write_text(paths.generated / "claims_parameters.tex", parameters_tex(doc))]
     holds_repairs = [rid for rid, r in repairs.items() if r["statement"] == "holds"]
-    macros = {"ClaimsTotal": count_word(len(claims)), "ClaimsMode": ("the small grids of a quick run" if cfg["quick"]
-                                   else "the full grids"),
+    mode = "the small grids of a quick run" if cfg["quick"] else "the full grids"
+    macros = {"ClaimsTotal": count_word(len(claims)), "ClaimsMode": mode,
               "ClaimsSeed": "mixed" if cfg.get("seed") is None else str(cfg["seed"]),
               "ClaimsErrored": count_word(len(errored)),
               "ClaimsCounterexamples": count_word(sum(len(witnesses(c)) for c in claims.values())),
