@@ -21,8 +21,12 @@ every record replayed (:func:`proofs.t1_records.replay_all`).
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+import numpy as np
+
+from emc_theory.replay import STATED_RTOL
 from proofs import (
     linear_brackets,
     no_minimiser,
@@ -58,7 +62,33 @@ def replay(record: dict) -> dict:
     if kind not in REPLAYERS:
         raise ValueError(f"record kind must be one of {sorted(REPLAYERS)} (or absent for a core "
                          f"run), got {kind!r}")
+    _check_stated_problem(record)
     return REPLAYERS[kind](record)
+
+
+def _check_stated_problem(record: dict) -> None:
+    """A record's stated problem constants (``f_star``, ``x_star``, ``L``) against those of the
+    problem rebuilt from its parameters (as :mod:`emc_theory.replay` does for core runs), so a
+    tampered record is refused before it is replayed."""
+    spec = record.get("problem")
+    if not isinstance(spec, dict) or spec.get("name") != "dead_zone_huber":
+        return
+    params = spec.get("params")
+    if not isinstance(params, dict):
+        raise TypeError("record['problem']['params'] must be a dict")
+    problem = linear_brackets.dead_zone_huber(**params)
+    for key, stated, rebuilt in (("f_star", spec.get("f_star"), problem.f_star),
+                                 ("L", spec.get("L"), problem.L)):
+        if not isinstance(stated, (int, float)) or not math.isclose(
+                stated, rebuilt, rel_tol=STATED_RTOL, abs_tol=STATED_RTOL):
+            raise ValueError(f"record['problem']['{key}'] = {stated!r} differs from the rebuilt "
+                             f"problem's {key} = {rebuilt!r}: the record was altered or written "
+                             "by another version")
+    x_star = np.asarray(spec.get("x_star"), dtype=float)
+    if x_star.shape != problem.x_star.shape or not np.allclose(
+            x_star, problem.x_star, rtol=STATED_RTOL, atol=STATED_RTOL):
+        raise ValueError("record['problem']['x_star'] differs from the rebuilt problem's "
+                         "minimiser: the record was altered or written by another version")
 
 
 def _step(spec: dict) -> tuple:

@@ -179,7 +179,7 @@ def _step_reach_line(record: dict) -> list:
         f"{reading}: at least {v['least_over_floor']:.2f}x, target {v['target']:g}x, "
         f"{'within reach' if v['target_reachable'] else 'out of reach'} (measured "
         f"{v['measured_over_floor']:.2f}x, of which {v['rest_over_floor']:.2f}x the other passes)"
-        for reading, v in found.items())
+        for reading, v in ((r, found[r]) for r in _by_reading(found)))
     ratios = prof["ratios"]
     return [f"Step targets: NumPy evaluates a float64 log or exp one element at a time, as its own "
             f"pass (here {ratios['np.log']:.2f}x and {ratios['np.exp']:.2f}x the honest floor "
