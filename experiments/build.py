@@ -23,6 +23,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from emc_theory.records import worker_context
+
 from . import (
     fig_convergence,
     fig_entropy,
@@ -144,7 +146,7 @@ def build_paper(quick: bool = False, pdf: bool = True, *, paper_dir="paper", res
               + " to complete it, or pass --allow-partial to build from it as it is.",
               file=sys.stderr)
         return 2
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=worker_context()) as pool:
         bar = tqdm(stages(paths, quick, seed, rerun, pool), desc="paper", unit="stage",
                    total=len(RUNS) + 2 + len(ARTIFACTS), disable=not progress, file=sys.stderr)
         for label, stage in bar:

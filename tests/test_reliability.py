@@ -289,3 +289,17 @@ def test_sweep_arguments_of_the_wrong_type_are_named(change, message):
     with pytest.raises(TypeError, match=message):
         sweep(kwargs.pop("problems"), kwargs.pop("optimizers"), kwargs.pop("lrs"), steps=3,
               progress=False, **kwargs)
+
+
+def test_worker_processes_are_not_forked_from_a_process_running_jax(monkeypatch):
+    """Once JAX (which runs threads of its own) is imported, workers start from a fork server;
+    before, they fork (and inherit the imported modules)."""
+    import sys
+    import types
+
+    from emc_theory.records import worker_context
+
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    assert worker_context().get_start_method() == "fork"
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    assert worker_context().get_start_method() == "forkserver"

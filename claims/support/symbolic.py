@@ -12,6 +12,8 @@ import atexit
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
+from emc_theory.records import worker_context
+
 from .base import Evidence
 
 _RESULTS: dict = {}
@@ -35,7 +37,7 @@ def submit(key, fn, *args) -> None:
     if key in _RESULTS:
         return
     if not _POOL:
-        _POOL.append(ProcessPoolExecutor(max_workers=1))
+        _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=worker_context()))
         atexit.register(_shutdown)
     _RESULTS[key] = _POOL[0].submit(fn, *args)
 
