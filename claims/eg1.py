@@ -94,7 +94,7 @@ from .support.base import (
     Source,
     Verdict,
 )
-from .support.registry import _check_matrix
+from .support.registry import check_spd_matrix
 from .support.repairs_common import repair_gathered, unseen_proof_verdict, with_proof
 from .support.symbolic import derivation_result
 
@@ -333,7 +333,7 @@ def replay(spec: dict) -> dict:
     check_choice("bound", spec.get("bound"), tuple(NAMED_BOUNDS))
     if "matrix" in spec:
         matrix = spec["matrix"]
-        _check_matrix("matrix", matrix.tolist() if isinstance(matrix, np.ndarray) else matrix,
+        check_spd_matrix("matrix", matrix.tolist() if isinstance(matrix, np.ndarray) else matrix,
                       spec.get("eigenvalues"))
     else:
         missing = [key for key in ("eigenvalues", "rotation_seed") if key not in spec]

@@ -152,7 +152,7 @@ MAX_RECORD_VALUES = 1_000_000
 """Most numbers, strings and containers a replay record may hold (a JSON bomb is refused)."""
 
 
-def _check_matrix(path: str, value, eigenvalues=None) -> None:
+def check_spd_matrix(path: str, value, eigenvalues=None) -> None:
     """A ``matrix`` field means a symmetric positive definite matrix (a spectrum's carrier): a
     square array of finite numbers, symmetric to rounding, with positive eigenvalues, and when
     the record also lists ``eigenvalues``, those eigenvalues."""
@@ -193,7 +193,7 @@ def check_replay_record(record, limits=None) -> dict:
     (:data:`REPLAY_SIZE_KEYS`) an integer within its cap (``limits``: as in
     :func:`emc_theory.replay.check_limits`, raised explicitly); every ``eigenvalues`` list
     finite, >= 0 and at most ``limits['d']`` long; every ``matrix`` symmetric positive
-    definite (:func:`_check_matrix`).
+    definite (:func:`check_spd_matrix`).
     Returns ``record``; raises a ValueError/TypeError naming the field."""
     import math
     import numbers
@@ -218,7 +218,7 @@ def check_replay_record(record, limits=None) -> dict:
                     raise TypeError(f"{path} must have string keys, got {k!r}")
                 stack.append((f"{path}[{k!r}]", v, k))
             if "matrix" in value:
-                _check_matrix(f"{path}['matrix']", value["matrix"], value.get("eigenvalues"))
+                check_spd_matrix(f"{path}['matrix']", value["matrix"], value.get("eigenvalues"))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", v, None) for i, v in enumerate(value))
         elif isinstance(value, bool) or value is None or isinstance(value, str):
