@@ -1,6 +1,4 @@
 """``python -m emc_app``: the ``emc-theory`` command."""
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

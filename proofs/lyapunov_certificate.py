@@ -125,6 +125,8 @@ import numpy as np
 
 from emc_theory.validation import check_choice, check_int
 
+from .sdp import import_cvxpy
+
 DATA_DIR = Path(__file__).parent / "data"
 CERTIFICATE_FILE = DATA_DIR / "linear_certificates.json"
 DENOMINATOR = 10**9          # rounding grid of the solver's matrices and multipliers
@@ -358,7 +360,7 @@ def solve_band(K: int, h: int, lo, hi, vertices, solver: str = "CLARABEL",
                margin: float = SDP_MARGIN) -> dict:
     """Float SDP for one band: ``{"status", "solution"}``, the solution (floats) only when the
     solver reports ``optimal`` with ``c > 0``."""
-    import cvxpy as cp
+    cp = import_cvxpy()
 
     lo, hi = float(lo), float(hi)
     verts = [np.array([float(v) for v in vert]) for vert in vertices]
@@ -713,7 +715,7 @@ def _rate_f_rows():
 def solve_rate(K: int, eta, mu, rho, vertices, solver: str = "CLARABEL",
                margin: float = SDP_MARGIN) -> dict:
     """Float SDP of the rate condition at one ``rho``."""
-    import cvxpy as cp
+    cp = import_cvxpy()
 
     n = K + 3
     P = cp.Variable((K + 2, K + 2), symmetric=True)
@@ -848,6 +850,7 @@ def pep_rate(K: int, eta: float, mu: float, which: str = "uniform", n1: int = 6,
 
     if not pepit_status()[0]:
         return None
+    import_cvxpy()
     from PEPit import PEP
     from PEPit.functions import SmoothStronglyConvexFunction
 

@@ -30,6 +30,8 @@ import numpy as np
 from emc_theory import level_betas
 from emc_theory.validation import check_choice, check_int, check_positive
 
+from .sdp import import_cvxpy, installed_solvers
+
 METHODS = ("gd", "emc")
 METRICS = ("gap", "grad")
 SOLVER_PREFERENCE = ("CLARABEL", "SCS")
@@ -56,9 +58,7 @@ def pepit_status() -> tuple[bool, str]:
 @cache
 def sdp_solver() -> Optional[str]:
     """The first installed solver of ``SOLVER_PREFERENCE`` (None if none)."""
-    import cvxpy
-
-    installed = set(cvxpy.installed_solvers())
+    installed = set(installed_solvers())
     return next((s for s in SOLVER_PREFERENCE if s in installed), None)
 
 
@@ -82,6 +82,7 @@ def worst_case(method: str, N: int, eta: float, *, K: int = 1, weights=None,
     ``"grad"`` (:math:`\min_{t \le N} \|\nabla f(x_t)\|^2`); initial condition
     :math:`\|x_0 - x^\star\|^2 \le 1`, :math:`f` :math:`L`-smooth convex.
     """
+    import_cvxpy()
     from PEPit import PEP
     from PEPit.functions import SmoothConvexFunction
 

@@ -114,7 +114,7 @@ def test_r2_search_finds_no_divergence_where_the_power_reading_has_one():
     start from which every candidate run diverges; clipped, the search finds none, and the very
     start and schedule of the power reading's counterexample do not diverge."""
     p = t1.plan(QUICK)
-    power = t1.Subject("EMC power", "emc", readings=("power",))
+    power = dataclasses.replace(t1.EMC_SUBJECT, name="EMC power", readings=("power",))
     clipped = dataclasses.replace(power, hyper=(("clip", True),))
     found = t1_grid.search(power, "power", p["search"], p, 0)
     assert found["failing"]

@@ -7,6 +7,7 @@ report order. A missing module or a module without ``CLAIM`` is an error, never 
 from __future__ import annotations
 
 import importlib
+import pickle
 import time
 import traceback
 
@@ -94,15 +95,59 @@ def run_claim(claim_id: str, config: CheckConfig) -> ClaimResult:
                        seconds=time.perf_counter() - start, error=error)
 
 
+def _inputs_ready(claim: Claim, config: CheckConfig) -> bool:
+    """Whether every worker result ``claim`` reads (derivations, background tasks) is in."""
+    from .symbolic import derivations_ready, ready
+
+    return (derivations_ready(claim.derivations)
+            and all(ready(key) for key in claim.background_tasks(config)))
+
+
+def _run_remote(ids, config: CheckConfig) -> list:
+    """Run a family of claims (a claim and its repairs, which may share a gather) in the worker:
+    per claim ``(verdict, gathered, seconds, error)``, or None where that cannot be sent back."""
+    out = []
+    with threadpool_limits(1):
+        for cid in ids:
+            r = run_claim(cid, config)
+            parts = (r.verdict, r.gathered, r.seconds, r.error)
+            try:
+                pickle.dumps(parts)
+            except Exception:  # e.g. facts of a class made inside a function: run it at home
+                parts = None
+            out.append(parts)
+    return out
+
+
+def _family_to_offload(families: list, order: list):
+    """The last family (a claim and its repairs) still wholly to run, with more than it left,
+    whose facts classes can be sent between processes; None if there is none."""
+    for family in reversed(families):
+        ids = [c.id for c in family]
+        if len(order) <= len(ids) or not all(c in order for c in ids):
+            continue
+        try:
+            pickle.dumps([(c.facts, c.reading_facts) for c in family])
+        except Exception:
+            continue
+        return family
+    return None
+
+
 def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = True,
                expected: dict | None = None) -> list:
     """Run the claims ``ids`` (and, with ``repairs``, the repairs of each, right after it) and
     return their results in that order.
 
     Evidence that needs no run of the core (the sympy derivations a claim lists in
-    ``derivations``, the tasks of its ``background_tasks(config)``) starts first in a worker
-    process, and the claims that read no derivation run first here, so the two cores work side
-    by side, each with one BLAS thread.
+    ``derivations``, the tasks of its ``background_tasks(config)``) is computed in a worker
+    process, started before the claims are imported and fed in the order the claims will ask for
+    it. Here the claims run in turn, each time the first (claims reading no derivation first,
+    then the registry's order) whose worker results are in, else the first; the worker, after
+    the derivations, takes the last family (a claim and its repairs, which may share a gather)
+    still to run, one family at a time. The two cores work side by side, each with one BLAS
+    thread; a claim gives the same record wherever it ran, and the results come back in the
+    order asked.
 
     ``progress`` shows a bar on stderr. Its ETA is only shown when ``expected`` gives the
     expected seconds of every claim to run (e.g. the durations recorded for them in the same
@@ -110,25 +155,27 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
     expected duration, so the remaining time is the expected work left at the measured pace.
     Otherwise it counts claims and shows the elapsed time only (claims differ in duration by
     two orders of magnitude: a count says nothing about the time left)."""
-    from .symbolic import prefetch, submit
+    from .symbolic import prefetch, ready, result, start_worker, submit
 
-    claims = {}
-    for cid in map(normalise_id, ids):
-        claims[cid] = get_claim(cid)
-        if repairs and "." not in cid:
-            claims.update((r.id, r) for r in claims[cid].repairs)
-    weights = None
-    if expected is not None and all(cid in expected for cid in claims):
-        weights = {cid: max(float(expected[cid]), 0.0) for cid in claims}
-        if sum(weights.values()) <= 0:
-            weights = None
     with threadpool_limits(1):
-        for claim in claims.values():
-            for key, (fn, args) in claim.background_tasks(config).items():
-                submit(key, fn, *args)
-        prefetch(name for c in claims.values() for name in c.derivations)
+        start_worker()   # it imports the proofs layer while the claims are imported here
+        claims, families = {}, []
+        for cid in map(normalise_id, ids):
+            claim = get_claim(cid)
+            families.append([claim, *(claim.repairs if repairs and "." not in cid else ())])
+            for c in families[-1]:
+                claims[c.id] = c
+                # the worker's queue in the order the claims will ask (derivations first)
+                prefetch(c.derivations)
+                for key, (fn, args) in c.background_tasks(config).items():
+                    submit(key, fn, *args)
+        weights = None
+        if expected is not None and all(cid in expected for cid in claims):
+            weights = {cid: max(float(expected[cid]), 0.0) for cid in claims}
+            if sum(weights.values()) <= 0:
+                weights = None
         order = sorted(claims, key=lambda cid: bool(claims[cid].derivations))
-        results = {}
+        results, remote = {}, []
         if weights is None:
             bar = tqdm(total=len(order), desc="claims", unit="claim", disable=not progress,
                        leave=False, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} claims "
@@ -137,10 +184,30 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
             bar = tqdm(total=sum(weights.values()), desc="claims", unit="s", disable=not progress,
                        leave=False, bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]{postfix}")
         with bar:
-            for cid in order:
+            while order:
+                busy = any(not ready(("claims", tuple(ids_), config)) for ids_ in remote)
+                family = None if busy else _family_to_offload(families, order)
+                if family is not None:   # queued behind the derivations: the last family
+                    ids_ = [c.id for c in family]
+                    submit(("claims", tuple(ids_), config), _run_remote, ids_, config)
+                    remote.append(ids_)
+                    order = [c for c in order if c not in ids_]
+                    continue
+                # here: the first claim whose worker results are in, else the first
+                cid = next((c for c in order if _inputs_ready(claims[c], config)), order[0])
+                order.remove(cid)
                 bar.set_postfix_str(cid)
                 results[cid] = run_claim(cid, config)
                 bar.update(1 if weights is None else weights[cid])
+            for ids_ in remote:
+                try:
+                    done = result(("claims", tuple(ids_), config), _run_remote, ids_, config)
+                except Exception:  # the worker could not run or return them: run them here
+                    done = [None] * len(ids_)
+                for cid, parts in zip(ids_, done):
+                    results[cid] = (run_claim(cid, config) if parts is None
+                                    else ClaimResult(claims[cid], *parts))
+                    bar.update(1 if weights is None else weights[cid])
     return [results[cid] for cid in claims]
 
 

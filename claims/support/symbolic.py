@@ -32,14 +32,39 @@ def _shutdown() -> None:
     _POOL.clear()
 
 
-def submit(key, fn, *args) -> None:
-    """Start ``fn(*args)`` (a module-level function) in the worker process, once per ``key``."""
-    if key in _RESULTS:
-        return
+def _warm_up() -> None:
+    """Import the proofs layer (sympy, cvxpy, ...) in the worker, before its first task."""
+    import proofs  # noqa: F401
+
+
+def start_worker() -> None:
+    """Start the worker process now (once), so that it imports the proofs layer while this
+    process imports the claims: the worker is a fork of this process as it is at this call."""
     if not _POOL:
         _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=worker_context()))
         atexit.register(_shutdown)
+        _POOL[0].submit(_warm_up)
+
+
+def submit(key, fn, *args) -> None:
+    """Start ``fn(*args)`` (a module-level function) in the worker process, once per ``key``;
+    the worker runs its tasks in the order they were submitted."""
+    if key in _RESULTS:
+        return
+    start_worker()
     _RESULTS[key] = _POOL[0].submit(fn, *args)
+
+
+def ready(key) -> bool:
+    """Whether the result under ``key`` can be had without waiting (computed, or never
+    submitted: then it is computed in process when asked for)."""
+    entry = _RESULTS.get(key)
+    return not isinstance(entry, Future) or entry.done()
+
+
+def derivations_ready(names) -> bool:
+    """Whether the derivations ``names`` can be had without waiting (see :func:`ready`)."""
+    return all(ready(("derivation", name)) for name in names)
 
 
 def result(key, fn, *args):

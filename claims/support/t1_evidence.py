@@ -1,6 +1,8 @@
 r"""Claim T1's evidence assembly: the grid's totals over its (K, d) pairs, per reading, and the
-proof-side evidence (the cascade's coefficients, the spectral check, PEPit) as
-:class:`~claims.support.base.Evidence` and facts.
+proof-side evidence (the cascade's coefficients, the spectral check, PEPit, the certificates,
+derivations and records of :mod:`claims.support.t1_proofs`) as
+:class:`~claims.support.base.Evidence` and facts; :func:`numerical_readings`,
+:func:`emc_proof_side` and :func:`join_readings` assemble T1's gather (and its repairs').
 
 The protocol (problems, grids, the subject, the rule) is :mod:`claims.t1`'s; the runs and their
 categories are :mod:`claims.support.t1_grid`'s; the analyses are in ``proofs``.
@@ -12,6 +14,7 @@ import numpy as np
 from proofs import cascade_sum, linear_stability, pep_emc
 
 from . import t1_grid as grid
+from . import t1_proofs
 from .base import Evidence
 from .symbolic import derivation_result
 from .symbolic import result as background_result
@@ -134,7 +137,7 @@ def parameters(subject, p: dict, readings: list, problems: list, seed: int) -> d
         "roles_K_d": list(p["roles_K_d"]), "plateau_eta0_times_L": list(p["plateau"]),
         "search": p["search"], "spectral_K": list(p["spectral_K"]),
         "spectral_steps": p["spectral_steps"],
-        "pep": {k: list(v) for k, v in p["pep"].items()}, "seed": seed}
+        "pep": p["pep"] and {k: list(v) for k, v in p["pep"].items()}, "seed": seed}
 
 
 def grid_summary(reading: str, res: dict) -> Evidence:
@@ -161,15 +164,17 @@ def grid_summary(reading: str, res: dict) -> Evidence:
 def proof_evidence(pep_key, p: dict) -> tuple:
     """The proof step (``proofs.cascade_sum``), the spectral check
     (``proofs.linear_stability.core_agreement``) and PEPit (``proofs.pep_emc.emc_against_gd``,
-    computed in the worker under ``pep_key``): ``(evidence, facts, h_linear)``, facts by the
-    names of T1's ``Facts``."""
+    computed in the worker under ``pep_key``; not in a quick pass, whose plan has no ``pep``):
+    ``(evidence, facts, h_linear)``, facts by the names of T1's ``Facts``."""
     coeff, linear = cascade_sum.cascade_coefficients(5, 8), cascade_sum.reading_is_linear()
     closed = derivation_result("cascade_sum")
     proved = closed.value("coefficient_sum") is not None
     max_sum = max(max(v) for v in coeff["weight_sums"].values())
     stale = coeff["stale_share"]
     spectral = linear_stability.core_agreement(p["spectral_K"], p["spectral_steps"])
-    pep = background_result(pep_key, pep_emc.emc_against_gd, *p["pep"].values())
+    pep = (background_result(pep_key, pep_emc.emc_against_gd, *p["pep"].values()) if p["pep"]
+           else {"available": False, "what": "PEPit's worst cases are not computed in a quick "
+                                             "pass (the full check computes them)"})
     facts = {"weight_sum_max": max_sum, "weights_sum_below_one": bool(max_sum < 1 and proved),
              "stale_share_min": min(stale.values()), "spectral_agrees": spectral["agree"],
              "stability_threshold_uniform": {str(r["K"]): r["threshold_uniform"]
@@ -244,3 +249,53 @@ def reading_evidence(reading: str, res: dict, found: dict, plateau: dict, p: dic
                     f"start-scaled step: {found['rescued']}" if found["failing"] else ""),
                  {k: v for k, v in found.items() if k != "spec"}),
     ]
+
+
+def numerical_readings(claim: str, subject, problems, p: dict, seed: int) -> tuple:
+    """T1's numerical part for ``subject`` (grid, counterexample search, plateau), per reading:
+    ``({reading: {"res", "found", "plateau", "witnesses"}}, parameters)``."""
+    res_by = grid_evidence(claim, subject, problems, p, seed)
+    K_roles, d_roles = p["roles_K_d"]
+    specs = dict(grid.method_specs(subject, K_roles))
+    out = {}
+    for reading, res in res_by.items():
+        found = grid.search(subject, reading, p["search"], p, seed)
+        plateau = grid.constant_step_plateau(specs[reading], d_roles, seed, p)
+        witnesses = [res["witness"]] if res["witness"] is not None else []
+        witnesses += search_counterexamples(claim, subject, reading, found)
+        out[reading] = {"res": res, "found": found, "plateau": plateau, "witnesses": witnesses}
+    params = parameters(subject, p, list(res_by), [e[0] for e in problems(2, seed)], seed)
+    return out, params
+
+
+def join_readings(subject, runs: dict, p: dict, reading_facts_type, proved: dict,
+                  h_linear: dict) -> tuple:
+    """The numerical part ``runs`` (:func:`numerical_readings`) joined with what decides each
+    reading (``proved[reading]``: certificates, derivations, counterexample facts, local law;
+    without it, gradient descent's descent-lemma certificate for a one-step gd subject):
+    ``(per_reading facts, evidence, counterexamples)``."""
+    per_reading, evidence, counterexamples = {}, [], []
+    for reading, r in runs.items():
+        counterexamples += r["witnesses"]
+        decided = proved.get(reading) or {
+            "certificates": (t1_proofs.gd_certificate(subject.eta_times_L[0])
+                             if subject.optimizer == "gd" and len(subject.eta_times_L) == 1
+                             else []),
+            "derivations": [], "counterexamples": [], "local_convergence": {}}
+        decided = {**decided, "counterexamples": decided["counterexamples"]
+                   + [t1_proofs.core_witness_fact(w) for w in r["witnesses"]]}
+        per_reading[reading] = reading_facts_type(**reading_facts(
+            subject, r["res"], r["found"], r["plateau"], h_linear.get(reading)), **decided)
+        evidence += reading_evidence(reading, r["res"], r["found"], r["plateau"], p)
+    return per_reading, evidence, counterexamples
+
+
+def emc_proof_side(pep_key, p: dict, quick: bool) -> tuple:
+    """The paper's method only: the proof step, spectral check and PEPit (:func:`proof_evidence`)
+    and the certificates, derivations and replayed records (``t1_proofs.statement_records``):
+    ``(evidence, facts, h_linear, proved)``."""
+    evidence, facts, h_linear = proof_evidence(pep_key, p)
+    proved = t1_proofs.statement_records(quick)
+    facts["weights_vary_in_time"] = t1_proofs.weights_vary_in_time()
+    facts["no_minimiser_counterexample"] = proved["no_minimiser"]
+    return evidence + t1_proofs.proof_evidence(proved), facts, h_linear, proved

@@ -3,9 +3,8 @@ against gradient descent with the same schedule, step, start and tolerance; the 
 its rule reads; the failures per step and start scale; the constant-step plateau; the
 counterexample search; replayable records.
 
-The protocol itself (problems, grids, tolerances, the subject under test, the rule) is in
-:mod:`claims.t1`; here ``subject`` is its ``Subject`` (optimizer name, readings, schedules run,
-candidate schedules, grid steps, whether a start-scaled step is a candidate) and ``p`` its plan.
+The protocol itself (problems, grids, tolerances, the subjects under test, the rule) is in
+:mod:`claims.t1`; here ``subject`` is a :class:`Subject` and ``p`` T1's plan.
 Runs are classified by :func:`emc_theory.outcomes.classify_runs`.
 """
 from __future__ import annotations
@@ -29,6 +28,23 @@ from .base import Counterexample
 CALIBRATOR = {"name": "gd"}
 RUN_CATEGORIES = ("converged", "keeping pace", "lagging", "uninformative", "failed")
 SEARCH_BADNESS_DIVERGED = 1e3
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A method T1's grid runs: an optimizer of ``emc_theory.optimizers.OPTIMIZERS`` with
+    ``hyper`` (pairs), per reading for EMC (``readings``; none: one method), the schedules the
+    grid runs, the candidate ("appropriate") ones, the grid steps eta0*L and whether the
+    start-scaled step is a candidate."""
+
+    name: str
+    optimizer: str
+    readings: tuple
+    schedules: tuple
+    candidates: tuple
+    eta_times_L: tuple
+    hyper: tuple = ()
+    start_scaled: bool = True
 
 
 def method_specs(subject, K) -> list:

@@ -5,12 +5,13 @@ r"""Theorem 1's repairs (issue 14): what holds instead, through T1's own gather 
   certified K for the linear reading's step bound), those it says do not, and whether it says the
   reading holds only locally (start within :math:`r^\star` of a minimiser, i.e. the step chosen
   after the start). The evidence is T1's own, gathered once (``memoised``: the parent's run and
-  the repair's share it); the rule checks each part of the statement against T1's per-schedule
-  status (:func:`claims.t1.schedule_status`, the certificates, exact derivations and replayed
-  counterexamples) and T1's reading verdict: a part is *backed* when the deciding evidence says
-  so, *contradicted* when it says the opposite, else *open*. A reading's clause holds when every
-  part is backed, fails when one is contradicted, else is undecided; the statement's verdict
-  combines the readings (:func:`~claims.support.base.combine_readings`).
+  the repair's share it); the rule checks each part of the statement against T1's
+  per-schedule status (:func:`claims.support.t1_rule.schedule_status`: the certificates, exact
+  derivations and replayed counterexamples) and T1's reading verdict: a part is *backed* when
+  the deciding evidence says so, *contradicted* when it says the opposite, else *open*. A
+  reading's clause holds when every part is backed, fails when one is contradicted, else is
+  undecided; the statement's verdict combines the readings
+  (:func:`~claims.support.base.combine_readings`).
 * ``T1.r2`` (method changed): the power reading clipped at the linear update,
   :math:`h = \operatorname{sign}(\tilde m)\min(|\tilde m|^{\gamma}, |\tilde m|)`
   (``EMC(clip=True)``). Why it removes the divergence law: T1's law
@@ -50,9 +51,7 @@ from .base import (
     combine_readings,
 )
 from .repairs_common import with_proof
-
-SCHEDULE_CLASSES = ("constant", "diminishing")
-
+from .t1_rule import SCHEDULE_CLASSES, missing_fact, schedule_status, schedules_of
 
 # --------------------------------------------------------------------------- T1.r1 subjects
 
@@ -108,9 +107,9 @@ POWER_GLOBAL = Statement("as it holds, but the power reading claimed global for 
 def clause_parts(parent, clause: dict, f, schedules) -> list:
     """``[(part, 'backed' | 'contradicted' | 'open', why)]``: each part of one reading's clause
     against T1's evidence for that reading (``f``: its ReadingFacts)."""
-    if any(getattr(f, k) is None for k in parent._STATEMENT_FACTS):
+    if missing_fact(f):
         return [("the reading's facts", "open", "a needed fact could not be established")]
-    status = {s: parent.schedule_status(f, s) for s in schedules}
+    status = {s: schedule_status(f, s) for s in schedules}
     verdict, reason, _ = parent.decide_reading(f, schedules)
     parts = []
     for s in clause["holds_for"]:
@@ -181,7 +180,7 @@ def paper_record_clipped() -> dict:
     beyond r*) replayed as recorded and with the update clipped."""
     from proofs import t1_records
 
-    record = t1_records.summary()["records"]["power"]
+    record = t1_records.load_records()["power"]
     spec = copy.deepcopy(record["spec"])
     spec["optimizer"]["clip"] = True
     as_recorded = str(replay_run(record["spec"], history=False).status)
@@ -192,43 +191,12 @@ def paper_record_clipped() -> dict:
             "clipped_final_grad_norm": float(clipped.final_grad_norm)}
 
 
-def _grid_readings(parent, subject, config: CheckConfig) -> tuple:
-    """T1's numerical part (grid, counterexample search, plateau) for ``subject``:
-    ``(per_reading facts, evidence, counterexamples, parameters)``; no proof step (a repair of
-    the method, or a control, is not the paper's method)."""
-    p = parent.plan(config)
-    res_by = t1_evidence.grid_evidence(f"{parent.ID}.r2", subject, parent.convex_problems, p,
-                                       config.seed)
-    K_roles, d_roles = p["roles_K_d"]
-    specs = dict(t1_grid.method_specs(subject, K_roles))
-    per_reading, evidence, counterexamples = {}, [], []
-    for reading, res in res_by.items():
-        found = t1_grid.search(subject, reading, p["search"], p, config.seed)
-        plateau = t1_grid.constant_step_plateau(specs[reading], d_roles, config.seed, p)
-        witnesses = [res["witness"]] if res["witness"] is not None else []
-        witnesses += t1_evidence.search_counterexamples(f"{parent.ID}.r2", subject, reading,
-                                                        found)
-        counterexamples += witnesses
-        certificates = (t1_proofs.gd_certificate(subject.eta_times_L[0])
-                        if subject.optimizer == "gd" and len(subject.eta_times_L) == 1 else [])
-        decided = {"certificates": certificates, "derivations": [], "local_convergence": {},
-                   "counterexamples": [t1_proofs.core_witness_fact(w) for w in witnesses]}
-        h_linear = reading == "linear" if subject.optimizer == "emc" else None
-        per_reading[reading] = parent.ReadingFacts(**t1_evidence.reading_facts(
-            subject, res, found, plateau, h_linear), **decided)
-        evidence += t1_evidence.reading_evidence(reading, res, found, plateau, p)
-    parameters = t1_evidence.parameters(subject, p, list(res_by),
-                                        [e[0] for e in parent.convex_problems(2, config.seed)],
-                                        config.seed)
-    return per_reading, evidence, counterexamples, parameters
-
-
 # --------------------------------------------------------------------------- the claims
 
 
 def build(parent) -> tuple:
     """``(T1.r1, T1.r2)`` from T1's module ``parent`` (its Facts, ReadingFacts, memoised gather
-    ``gather_once``, rule pieces, plan, problems and controls)."""
+    ``gather_once``, reading rule ``decide_reading``, plan, problems, subject and controls)."""
     from .base import Evidence
 
     @dataclass(frozen=True)
@@ -264,7 +232,7 @@ def build(parent) -> tuple:
         st = g.facts.statement
         if st is None:
             return Verdict("undecided", "none", "no statement to check", "not assessed")
-        schedules = parent._schedules(g)
+        schedules = schedules_of(g)
         per_reading, reasons, conditions, parts_all = {}, [], [], {}
         for reading, clause in st["clauses"].items():
             f = g.per_reading.get(reading)
@@ -365,16 +333,23 @@ def build(parent) -> tuple:
 
     # ------------------------------------------------------------------ T1.r2
 
-    clipped = parent.Subject("EMC, power reading clipped at the linear update", "emc",
-                             readings=("power",), hyper=(("clip", True),))
+    clipped = dataclasses.replace(parent.EMC_SUBJECT, readings=("power",), hyper=(("clip", True),),
+                                  name="EMC, power reading clipped at the linear update")
 
     def gather_method(config: CheckConfig) -> Gathered:
         subject = clipped if config.subject is None else config.subject
-        if not isinstance(subject, parent.Subject):
-            raise TypeError(f"T1.r2's subject must be a claims.t1.Subject, got "
+        if not isinstance(subject, t1_grid.Subject):
+            raise TypeError(f"T1.r2's subject must be a claims.support.t1_grid.Subject, got "
                             f"{type(subject).__name__}")
-        per_reading, evidence, counterexamples, parameters = _grid_readings(
-            parent, subject, config)
+        # T1's numerical part; no proof step (a repair of the method, or a control, is not the
+        # paper's method): h's linearity is the reading's, nothing else is proved
+        h_linear = ({r: r == "linear" for r in subject.readings} if subject.optimizer == "emc"
+                    else {})
+        p = parent.plan(config)
+        runs, parameters = t1_evidence.numerical_readings(
+            f"{parent.ID}.r2", subject, parent.convex_problems, p, config.seed)
+        per_reading, evidence, counterexamples = t1_evidence.join_readings(
+            subject, runs, p, parent.ReadingFacts, {}, h_linear)
         is_clipped = dict(subject.hyper).get("clip") is True and subject.optimizer == "emc"
         bound = clip_bound_holds(config.seed) if is_clipped else None
         record = paper_record_clipped() if is_clipped else None
@@ -397,7 +372,7 @@ def build(parent) -> tuple:
                         {**parameters, "clip": "h = sign(m~) min(|m~|^gamma, |m~|)"})
 
     def decide_method(g: Gathered) -> Verdict:
-        schedules = parent._schedules(g)
+        schedules = schedules_of(g)
         per_reading, reasons, conditions = {}, [], []
         for reading, f in g.per_reading.items():
             verdict, reason, conds = parent.decide_reading(f, schedules)
