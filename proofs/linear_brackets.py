@@ -29,8 +29,9 @@ runs EMC with exactly the uniform weights; with both coordinates equal
 :math:`|g_1| = |g_2|`, :math:`\tilde H = 1` (the other frozen weights).
 
 Counterexample records are replayable (:func:`replay_counterexample`) and carry their class,
-computed from the run by :func:`classify_run`. The problem is built here (it is not among
-``emc_theory.problems``' factories yet: it should move there with a replay spec name).
+computed from the run by the toolkit's classifier (:func:`classify_run`). The problem is built
+here (it is not among ``emc_theory.problems``' factories yet: it should move there with a replay
+spec name).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from typing import Optional
 import numpy as np
 
 from emc_theory import EMC, cascade_weights, minimize
+from emc_theory.outcomes import classify_runs
 from emc_theory.problems import ScalarProfile, SeparableProblem
 from emc_theory.validation import check_choice, check_int, check_positive
 
@@ -169,20 +171,18 @@ def embedded_start(r: float, which: str, d: int = 2) -> np.ndarray:
     return x0
 
 
-def classify_run(grad_norm: np.ndarray, status: str, tol: float) -> dict:
-    r"""Outcome of one run from its gradient-norm history (``grad_norm[t]``, t = 0..T): the runner's
-    ``converged`` / failed statuses, else ``"cycle"`` when the last quarter's largest
-    :math:`\|g\|` is within 10% of the previous quarter's and above ``100 tol`` (bounded, not
-    decaying), else ``"decreasing"``. (Until ``emc_theory.outcomes`` holds the toolkit's
-    classifier.)"""
-    if status != "max_steps":
-        return {"class": status}
-    g = np.asarray(grad_norm, dtype=float)
-    q = len(g) // 4
-    last, prev = float(np.nanmax(g[-q:])), float(np.nanmax(g[-2 * q: -q]))
-    if last > 100 * tol and abs(last - prev) <= 0.1 * prev:
-        return {"class": "cycle", "amplitude": last}
-    return {"class": "decreasing", "last": last, "previous": prev}
+def classify_run(grad_norm: np.ndarray, status: str, iterates=None) -> dict:
+    r"""One run's outcome by the toolkit's classifier (:func:`emc_theory.outcomes.classify_runs`)
+    from its gradient-norm history (``grad_norm[t]``, t = 0..T; ``iterates``, shape (T + 1, d),
+    to tell a symmetric orbit's period): ``{"class", ...}``, with ``period`` and ``amplitude``
+    (the largest :math:`\|g\|` over the last period) for a ``"cycle"``."""
+    iterates = None if iterates is None else np.asarray(iterates)[:, None]
+    out = classify_runs(np.asarray(grad_norm, dtype=float), np.array([status]),
+                        iterates=iterates)
+    kind = str(out.kind[0])
+    if kind != "cycle":
+        return {"class": kind}
+    return {"class": kind, "period": int(out.period[0]), "amplitude": float(out.amplitude[0])}
 
 
 def run_counterexample(record: dict):
@@ -196,7 +196,7 @@ def run_counterexample(record: dict):
 def replay_counterexample(record: dict) -> dict:
     """Re-run a counterexample record and classify it: ``{"class", ..., "matches": bool}``."""
     traj = run_counterexample(record)
-    out = classify_run(traj.grad_norm, str(traj.status), record["tol"])
+    out = classify_run(traj.grad_norm, str(traj.status))
     out["matches"] = out["class"] == record["class"]
     return out
 
@@ -214,7 +214,7 @@ def find_cycle_counterexample(K: int, which: str, eta: float, *,
         opt = EMC(K=K, lr=eta, reading="linear")
         traj = minimize(opt, problem, x0, steps, tol=tol)
         for i in np.argsort(starts):
-            if classify_run(traj.grad_norm[:, i], str(traj.status[i]), tol)["class"] != "cycle":
+            if classify_run(traj.grad_norm[:, i], str(traj.status[i]))["class"] != "cycle":
                 continue
             record = {"kind": "linear_emc_cycle", "K": K, "lr": float(eta), "tau": 1.0,
                       "weights": which, "problem": problem.describe(),

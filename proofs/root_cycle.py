@@ -175,9 +175,10 @@ def cycle_counterexample(K: int = 3, eta: float = 0.1, lam: float = 0.7,
 
 def replay_cycle_counterexample(record: dict) -> dict:
     """Replay a :func:`cycle_counterexample` record and classify the run."""
-    traj = replay(record["spec"])
-    out = classify_run(traj.grad_norm, str(traj.status), record["spec"]["tol"])
-    out["matches"] = out["class"] == record["class"]
+    traj = replay(record["spec"], record_iterates=True)
+    out = classify_run(traj.grad_norm, str(traj.status), iterates=traj.iterates)
+    out["matches"] = (out["class"] == record["class"]
+                      and out.get("period") == record.get("period", out.get("period")))
     return out
 
 

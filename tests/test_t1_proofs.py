@@ -360,3 +360,21 @@ def test_every_stored_counterexample_replays_to_its_class():
         if isinstance(value, dict):
             assert value["matches"], (key, value)
     assert math.isfinite(out["seconds"])
+
+
+def test_the_cycles_replay_by_the_toolkits_classifier_with_their_period():
+    """The root and linear cycle records are classified by emc_theory.outcomes.classify_runs:
+    the root cycle (a symmetric orbit x <-> -x, told apart by its iterates) has period 2 and the
+    closed-form amplitude; a record stating another period does not replay."""
+    from proofs import linear_brackets, root_cycle
+    from proofs.t1_records import load_records
+
+    root = load_records()["root"]
+    out = root_cycle.replay_cycle_counterexample(root)
+    assert out["class"] == "cycle" and out["period"] == 2 and out["matches"]
+    assert out["amplitude"] == pytest.approx(root["grad_amplitude_exact"], rel=1e-8)
+    assert not root_cycle.replay_cycle_counterexample({**root, "period": 3})["matches"]
+    cycle = [c["record"] for c in linear_brackets.load_brackets()["cycles"] if c["record"]][-1]
+    out = linear_brackets.replay_counterexample(cycle)
+    assert out["matches"] and out["class"] == "cycle"
+    assert out["amplitude"] == pytest.approx(cycle["amplitude"], rel=1e-12)
