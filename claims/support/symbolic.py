@@ -46,13 +46,22 @@ def start_worker() -> None:
         _POOL[0].submit(_warm_up)
 
 
+def _run_and_keep(key, fn, *args):
+    """In the worker: ``fn(*args)``, also kept there under ``key``, so that a claim the worker
+    runs later (:func:`claims.support.registry.run_claims` hands it whole families) reads it
+    instead of computing it again."""
+    value = fn(*args)
+    _RESULTS[key] = value
+    return value
+
+
 def submit(key, fn, *args) -> None:
     """Start ``fn(*args)`` (a module-level function) in the worker process, once per ``key``;
     the worker runs its tasks in the order they were submitted."""
     if key in _RESULTS:
         return
     start_worker()
-    _RESULTS[key] = _POOL[0].submit(fn, *args)
+    _RESULTS[key] = _POOL[0].submit(_run_and_keep, key, fn, *args)
 
 
 def ready(key) -> bool:
