@@ -56,6 +56,7 @@ from .support.base import (
     emc_source,
 )
 from .support.symbolic import derivation_result
+from .support.weights_behaviour import unclipped_entropy
 
 ID = "E1"
 TITLE = "Entropy is maximal for uniform, minimal for dominated gradients"
@@ -64,12 +65,6 @@ STATEMENT = ("The entropy is maximized when gradients are uniformly distributed 
              "and minimized when dominated by a few components.")
 SYMBOLIC = ("entropy_bounds",)  # derivations of proofs/ this check reads
 _RTOL = 1e-12
-
-
-def formula_entropy(g, kind: str) -> np.ndarray:
-    """:math:`H = -\\sum_i p_i \\log p_i` (each term :math:`\\ge 0`, :math:`0 \\log 0 = 0`) of the
-    core's p, over the last axis, unclipped."""
-    return entr(gradient_weights(g, kind)).sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,7 @@ class EntropyFunction:
     shannon: bool
 
 
-PAPER = EntropyFunction("-sum p log p of the core's p (unclipped)", formula_entropy, True)
+PAPER = EntropyFunction("-sum p log p of the core's p (unclipped)", unclipped_entropy, True)
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from scipy.special import entr
 
 from emc_theory import ENTROPY_KINDS, entropy_power, normalized_entropy
-from emc_theory.entropy import gradient_weights
 from emc_theory.render import readable
 
 from .support.base import (
@@ -57,6 +55,7 @@ from .support.base import (
 )
 from .support.repairs_common import memoised, repair_gathered, with_proof
 from .support.symbolic import SymbolicResult, derivation_result
+from .support.weights_behaviour import unclipped_entropy
 
 ID = "G1"
 TITLE = "gamma = 2 - H/H_max lies in [1, 2]"
@@ -92,7 +91,7 @@ def _single_limit(path_limits):
 
 def _paper_gamma(g, kind: str) -> np.ndarray:
     """The core's power of the entropy :math:`-\\sum p \\log p` of the core's p, unclipped."""
-    h = entr(gradient_weights(g, kind)).sum(axis=-1)
+    h = unclipped_entropy(g, kind)
     return entropy_power(h / np.log(np.shape(g)[-1]))
 
 
@@ -106,7 +105,7 @@ def _paper_defined_at_d1() -> bool:
 
 def _subject_gamma(subject: PowerRule):
     def gamma(g, kind):
-        h = entr(gradient_weights(g, kind)).sum(axis=-1)
+        h = unclipped_entropy(g, kind)
         return np.asarray(subject.gamma(h, np.log(np.shape(g)[-1])), dtype=float)
     return gamma
 

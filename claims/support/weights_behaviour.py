@@ -27,9 +27,11 @@ from typing import Optional
 
 import mpmath
 import numpy as np
+from scipy.special import entr
 
 from emc_theory import EMC, cascade_weights, effective_memory
 from emc_theory.cascade import softmax_weights
+from emc_theory.entropy import gradient_weights
 from emc_theory.problems import quadratic
 from emc_theory.render import readable
 from emc_theory.replay import replay as replay_run
@@ -37,6 +39,16 @@ from emc_theory.replay import run_spec
 
 from .base import CheckConfig, Evidence
 from .symbolic import SymbolicResult, derivation_result
+
+
+def unclipped_entropy(g, kind: str) -> np.ndarray:
+    r""":math:`H = -\sum_i p_i \log p_i` of the core's p
+    (:func:`emc_theory.entropy.gradient_weights`) over the last axis, term by term
+    (``scipy.special.entr``, :math:`0 \log 0 = 0`), *before* the clip to :math:`[0, \log d]`
+    that the optimizers apply: what E1 and G1 measure (a clipped value cannot leave the bounds,
+    so it could not show them wrong)."""
+    return entr(gradient_weights(g, kind)).sum(axis=-1)
+
 
 K_GRID = tuple(range(2, 9))
 TAU_GRID = (0.25, 1.0, 4.0)
