@@ -23,9 +23,10 @@ def test_a_family_run_in_the_worker_gives_the_same_records():
     """LN1 and its repair, run in the worker process and sent back, against the same claims
     run here: identical records (timing is outside the record)."""
     ids = ["LN1", "LN1.r1"]
-    key = ("claims", tuple(ids), QUICK, "test")
-    symbolic.submit(key, registry._run_remote, ids, QUICK)
+    key = ("claims", "test", tuple(ids))
+    symbolic.submit(key, registry._run_remote, ids, QUICK, keep=False)
     remote = symbolic.result(key, registry._run_remote, ids, QUICK)
+    symbolic.forget(key)
     assert all(parts is not None for parts in remote)
     for cid, parts in zip(ids, remote):
         here = registry.run_claim(cid, QUICK)
@@ -67,3 +68,13 @@ def test_cvxpy_is_imported_without_loading_jax_for_its_mpax_probe():
                             "print(jax.numpy.ones(2).sum())"],
                            capture_output=True, text=True, check=True).stdout
     assert after.strip() == "2.0"
+
+
+def test_each_call_runs_its_claims_again():
+    """Two calls in one process: the worker's family runs are never handed to the later call
+    (a result read once is dropped), so every claim of the second call ran again."""
+    first = {r.id: r.seconds for r in registry.run_claims(["C2", "GL1"], QUICK, progress=False)}
+    second = {r.id: r.seconds for r in registry.run_claims(["C2", "GL1"], QUICK, progress=False)}
+    assert set(first) == set(second) == {"C2", "GL1"}
+    assert all(first[c] != second[c] for c in first)
+    assert not any(key[0] == "claims" for key in symbolic._RESULTS if isinstance(key, tuple))

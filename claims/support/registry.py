@@ -7,6 +7,7 @@ report order. A missing module or a module without ``CLAIM`` is an error, never 
 from __future__ import annotations
 
 import importlib
+import itertools
 import pickle
 import time
 import traceback
@@ -20,6 +21,7 @@ EMC_CLAIMS = ("E1", "M1", "G1", "T1", "P1", "P2", "C1", "C2", "N1")
 COMPANION_CLAIMS = ("EG1", "DL1", "DL2", "GL1", "LN1")
 CLAIM_IDS = EMC_CLAIMS + COMPANION_CLAIMS
 _CACHE: dict = {}
+_RUN_NUMBERS = itertools.count()
 
 
 class UnknownClaimError(ValueError):
@@ -155,7 +157,12 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
     expected duration, so the remaining time is the expected work left at the measured pace.
     Otherwise it counts claims and shows the elapsed time only (claims differ in duration by
     two orders of magnitude: a count says nothing about the time left)."""
-    from .symbolic import prefetch, ready, result, start_worker, submit
+    from .symbolic import forget, prefetch, ready, result, start_worker, submit
+
+    run_number = next(_RUN_NUMBERS)   # the worker's claim runs of this call, never of another
+
+    def family_key(ids_):
+        return ("claims", run_number, tuple(ids_))
 
     with threadpool_limits(1):
         start_worker()   # it imports the proofs layer while the claims are imported here
@@ -185,11 +192,11 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
                        leave=False, bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]{postfix}")
         with bar:
             while order:
-                busy = any(not ready(("claims", tuple(ids_), config)) for ids_ in remote)
+                busy = any(not ready(family_key(ids_)) for ids_ in remote)
                 family = None if busy else _family_to_offload(families, order)
                 if family is not None:   # queued behind the derivations: the last family
                     ids_ = [c.id for c in family]
-                    submit(("claims", tuple(ids_), config), _run_remote, ids_, config)
+                    submit(family_key(ids_), _run_remote, ids_, config, keep=False)
                     remote.append(ids_)
                     order = [c for c in order if c not in ids_]
                     continue
@@ -201,9 +208,10 @@ def run_claims(ids, config: CheckConfig, progress: bool = True, repairs: bool = 
                 bar.update(1 if weights is None else weights[cid])
             for ids_ in remote:
                 try:
-                    done = result(("claims", tuple(ids_), config), _run_remote, ids_, config)
+                    done = result(family_key(ids_), _run_remote, ids_, config)
                 except Exception:  # the worker could not run or return them: run them here
                     done = [None] * len(ids_)
+                forget(family_key(ids_))
                 for cid, parts in zip(ids_, done):
                     results[cid] = (run_claim(cid, config) if parts is None
                                     else ClaimResult(claims[cid], *parts))

@@ -46,22 +46,30 @@ def start_worker() -> None:
         _POOL[0].submit(_warm_up)
 
 
-def _run_and_keep(key, fn, *args):
-    """In the worker: ``fn(*args)``, also kept there under ``key``, so that a claim the worker
-    runs later (:func:`claims.support.registry.run_claims` hands it whole families) reads it
-    instead of computing it again."""
+def _run_and_keep(key, keep: bool, fn, *args):
+    """In the worker: ``fn(*args)``, with ``keep`` also kept there under ``key``, so that a
+    claim the worker runs later (:func:`claims.support.registry.run_claims` hands it whole
+    families) reads it instead of computing it again."""
     value = fn(*args)
-    _RESULTS[key] = value
+    if keep:
+        _RESULTS[key] = value
     return value
 
 
-def submit(key, fn, *args) -> None:
+def submit(key, fn, *args, keep: bool = True) -> None:
     """Start ``fn(*args)`` (a module-level function) in the worker process, once per ``key``;
-    the worker runs its tasks in the order they were submitted."""
+    the worker runs its tasks in the order they were submitted. ``keep``: the result stays here
+    (and in the worker) for every later :func:`result` of ``key`` in this process; else
+    :func:`forget` it once read."""
     if key in _RESULTS:
         return
     start_worker()
-    _RESULTS[key] = _POOL[0].submit(_run_and_keep, key, fn, *args)
+    _RESULTS[key] = _POOL[0].submit(_run_and_keep, key, keep, fn, *args)
+
+
+def forget(key) -> None:
+    """Drop what is held under ``key`` (a result read once, e.g. a claim family's run)."""
+    _RESULTS.pop(key, None)
 
 
 def ready(key) -> bool:
