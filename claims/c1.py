@@ -398,6 +398,12 @@ def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
     return with_proof(Verdict(statement, "none", reason, "", conditions=conditions), steps)
 
 
+AVERAGED_EMAS = StepMethod("K averaged EMAs", lambda K: LevelBuffers(K, K), "4*K*d + d")
+COUPLED_EMAS = StepMethod("pairwise-coupled EMAs", lambda K: CoupledLevels(K),
+                          "3*K**2*d + 6*K*d + d")
+"""Control subjects of C1 and its repair (one object each: their cached gathers are shared)."""
+
+
 REPAIR = Claim(
     id=f"{ID}.r1", title="Per-iteration cost Theta(Kd), overhead over heavy ball measured",
     title_tex=r"Per-iteration cost $\Theta(Kd)$, overhead over heavy ball measured",
@@ -430,12 +436,10 @@ REPAIR = Claim(
                            "5*K*d + 12*d + 3*K"), "holds", "positive"),
         Control("independent levels",
                 "K averaged EMAs: Theta(Kd), but (4K + 1)/4 times heavy ball's operations, not "
-                "(5K + 12)/4", StepMethod("K averaged EMAs", lambda K: LevelBuffers(K, K),
-                                          "4*K*d + d"), "fails", "negative"),
+                "(5K + 12)/4", AVERAGED_EMAS, "fails", "negative"),
         Control("pairwise-coupled levels",
                 "3K^2 d + 6Kd + d operations: not Theta(Kd)",
-                StepMethod("pairwise-coupled EMAs", lambda K: CoupledLevels(K),
-                           "3*K**2*d + 6*K*d + d"), "fails", "negative"),
+                COUPLED_EMAS, "fails", "negative"),
     ))
 
 
@@ -448,13 +452,12 @@ CLAIM = Claim(
         Control("independent levels",
                 "K exponential moving averages updated one at a time and averaged: 3Kd for the "
                 "buffers, Kd for the mean, d for the update",
-                StepMethod("K averaged EMAs", lambda K: LevelBuffers(K, K), "4*K*d + d"),
+                AVERAGED_EMAS,
                 "holds", "positive"),
         Control("pairwise-coupled levels",
                 "the K averages each pulled by sum_j min(m_j - m_k, 0), pair by pair: 3K^2 d for "
                 "the pairs, 5Kd for the levels, Kd for the mean, d for the update",
-                StepMethod("pairwise-coupled EMAs", lambda K: CoupledLevels(K),
-                           "3*K**2*d + 6*K*d + d"),
+                COUPLED_EMAS,
                 "fails", "negative"),
     ),
     repairs=(REPAIR,))

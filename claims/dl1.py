@@ -370,6 +370,19 @@ def decide_repair(g: Gathered[Facts]) -> Verdict:
     ])
 
 
+CLAIM_CONTROLS = (
+    Control("fixed lambda, beta near 1",
+            "the first correction moves the path to that of lambda (1 - (1-beta)/2): at most "
+            "1% of lambda for beta >= 0.98, against 100% for the different path",
+            LAWS["fixed_lambda_near_1"], "holds", "positive"),
+    Control("fixed effective learning rate",
+            "gamma/(1-beta) held at its beta = 0.9 value: the intrinsic lambda doubles at "
+            "beta = 0.95, so the path moves to the 2 lambda path", LAWS["fixed_effective_lr"],
+            "fails", "negative"),
+)
+"""Inputs whose verdict is known in advance, shared by the claim and its repair."""
+
+
 REPAIR = Claim(
     id=f"{ID}.r1", title="lambda defines the momentum path as beta -> 1", source=SOURCE,
     title_tex=r"$\lambda$ defines the momentum path as $\beta \to 1$",
@@ -398,31 +411,13 @@ REPAIR = Claim(
                 "lambda's up to O(1-beta)); on the problem tested the same lambda at beta = 0.9 "
                 "is not yet within a tenth of a factor-2 change of lambda, from beta = 0.95 on it "
                 "is (DL1's evidence)."),
-    controls=(
-        Control("fixed lambda, beta near 1",
-                "the first correction moves the path to that of lambda (1 - (1-beta)/2): at most "
-                "1% of lambda for beta >= 0.98, against 100% for the different path",
-                LAWS["fixed_lambda_near_1"], "holds", "positive"),
-        Control("fixed effective learning rate",
-                "gamma/(1-beta) held at its beta = 0.9 value: the intrinsic lambda doubles at "
-                "beta = 0.95, so the path moves to the 2 lambda path", LAWS["fixed_effective_lr"],
-                "fails", "negative"),
-    ))
+    controls=CLAIM_CONTROLS)
 
 
 CLAIM = Claim(
     id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="universal",
     facts=Facts, gather=gather, decide=decide, derivations=SYMBOLIC, replay=replay,
     title_tex=TITLE_TEX, statement_tex=STATEMENT_TEX,
-    controls=(
-        Control("fixed lambda, beta near 1",
-                "the first correction moves the path to that of lambda (1 - (1-beta)/2): at most "
-                "1% of lambda for beta >= 0.98, against 100% for the different path",
-                LAWS["fixed_lambda_near_1"], "holds", "positive"),
-        Control("fixed effective learning rate",
-                "gamma/(1-beta) held at its beta = 0.9 value: the intrinsic lambda doubles at "
-                "beta = 0.95, so the path moves to the 2 lambda path", LAWS["fixed_effective_lr"],
-                "fails", "negative"),
-    ),
+    controls=CLAIM_CONTROLS,
     repairs=(REPAIR,),
 )

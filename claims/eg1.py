@@ -96,7 +96,7 @@ from .support.base import (
 )
 from .support.registry import check_spd_matrix
 from .support.repairs_common import repair_gathered, unseen_proof_verdict, with_proof
-from .support.symbolic import derivation_result
+from .support.symbolic import derivation_result, established_text
 
 ID = "EG1"
 TITLE = "Entropy gap bounded via the condition number"
@@ -383,17 +383,9 @@ class Facts:
     lemma_tv_available: Optional[bool]
 
 
-def _established_text(decisions: dict) -> str:
-    """How many of the derivation's results sympy established, naming those it did not."""
-    missing = [key for key, value in decisions.items() if value is not True]
-    text = f"{len(decisions) - len(missing)} of {len(decisions)} results proved"
-    return text + (f"; not established: {', '.join(missing)}" if missing else "")
-
-
 def _symbolic_facts() -> dict:
     """The results of :mod:`proofs.entropy_gap` (decision, or ``None`` when undecided)."""
-    symbolic = derivation_result("entropy_gap")
-    return {key: symbolic.value(key) for key in SYMBOLIC_KEYS}
+    return derivation_result("entropy_gap").values(SYMBOLIC_KEYS)
 
 
 def gather(config: CheckConfig) -> Gathered[Facts]:
@@ -483,7 +475,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
             "B = gap of one eigenvalue at k; g_m = m(n-m)/(2n^2)(k-1)^2 + O((k-1)^3), exceeding "
             "g_1 by (m-1)(n-m-1)/(2n^2); g_{tn} free of n, 0 <= B <= k log k/(k+n-1) -> 0; "
             "log k - B = (n-1)/(k+n-1) log k + log(1+(k-1)/n) >= 0; "
-            + _established_text(sym), sym))
+            + established_text(sym), sym))
     evidence.append(Evidence(
         "symbolic", "lemma: entropy gap vs total variation from uniform",
         "could not be recovered from the seed (the seed lists Lemmas 2.5, 2.6 without text)",

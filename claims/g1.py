@@ -263,6 +263,11 @@ def decide_repair(g: Gathered[RepairFacts]) -> Verdict:
     return with_proof(verdict, proof_steps)
 
 
+POWER_ABOVE_ONE = PowerRule("2 - H/(H_max + 1)", lambda h, hmax: 2 - h / (hmax + 1))
+UNNORMALISED_POWER = PowerRule("2 - H", lambda h, hmax: 2 - h)
+"""Control subjects of G1 and its repair (one object each: their cached gathers are shared)."""
+
+
 REPAIR = Claim(
     id=f"{ID}.r1", title="gamma in [1, 2] for d >= 2, with the rule for g = 0",
     title_tex=r"$\gamma \in [1, 2]$ for $d \ge 2$, with the rule for $g = 0$",
@@ -290,11 +295,11 @@ REPAIR = Claim(
         Control("power defined at d = 1",
                 "gamma = 2 - H/(H_max + 1) stays in (1, 2] but never reaches 1: at equal "
                 "magnitudes and at g = 0 it is 2 - log d/(log d + 1) > 1",
-                PowerRule("2 - H/(H_max + 1)", lambda h, hmax: 2 - h / (hmax + 1)), "fails",
+                POWER_ABOVE_ONE, "fails",
                 "negative"),
         Control("unnormalised power",
                 "gamma = 2 - H: at uniform gradients and at g = 0, 2 - log d < 1 for d >= 3",
-                PowerRule("2 - H", lambda h, hmax: 2 - h), "fails", "negative"),
+                UNNORMALISED_POWER, "fails", "negative"),
     ))
 
 
@@ -306,10 +311,10 @@ CLAIM = Claim(
         Control("power defined at d = 1",
                 "gamma = 2 - H/(H_max + 1): 0 <= H <= H_max < H_max + 1 gives gamma in (1, 2] "
                 "for every d, and gamma -> 2 along every path to d = 1 (H = H_max = 0)",
-                PowerRule("2 - H/(H_max + 1)", lambda h, hmax: 2 - h / (hmax + 1)), "holds",
+                POWER_ABOVE_ONE, "holds",
                 "positive"),
         Control("unnormalised power",
                 "gamma = 2 - H: at uniform gradients gamma = 2 - log d < 1 for d >= 3",
-                PowerRule("2 - H", lambda h, hmax: 2 - h), "fails", "negative"),
+                UNNORMALISED_POWER, "fails", "negative"),
     ),
     repairs=(REPAIR,))

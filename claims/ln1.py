@@ -86,7 +86,7 @@ from .support.base import (
     Verdict,
 )
 from .support.repairs_common import memoised, unseen_proof_verdict, with_proof
-from .support.symbolic import derivation_result
+from .support.symbolic import derivation_result, established_text
 
 ID = "LN1"
 TITLE = "tanh transfers more information than sign (Lion)"
@@ -218,8 +218,7 @@ class Representation:
 
 def information_symbolic() -> dict:
     """The results of :mod:`proofs.lion_information` (decision, or ``None`` when undecided)."""
-    symbolic = derivation_result("lion_information")
-    return {key: symbolic.value(key) for key in SYMBOLIC_KEYS}
+    return derivation_result("lion_information").values(SYMBOLIC_KEYS)
 
 
 def convex_problems(seed: int, quick: bool) -> list:
@@ -352,13 +351,6 @@ _LION_FACTS = _SCALE_FACTS + ("problems_compared", "tuned_lr_at_grid_edge",
                               "some_scale_wins_majority_without_loss", "some_scale_net_positive")
 
 
-def _established_text(decisions: dict) -> str:
-    """How many of the derivation's results sympy established, naming those it did not."""
-    missing = [key for key, value in decisions.items() if value is not True]
-    text = f"{len(decisions) - len(missing)} of {len(decisions)} results proved"
-    return text + (f"; not established: {', '.join(missing)}" if missing else "")
-
-
 def _config_label(name: str) -> str:
     """A Lion configuration's name for reading (``tanh_10`` as 'tanh at scale 10')."""
     return name.replace("tanh_", "tanh at scale ", 1) if name.startswith("tanh_") else name
@@ -387,7 +379,7 @@ def _information_evidence(evidence: list, snrs, tanh_stride: int,
             "symbolic", "sympy: posterior, posterior mean, Jacobian",
             "P(Y=1|x) = sigmoid(2 mu x/sigma^2), E[Y|x] = tanh(mu x/sigma^2), Jacobian of "
             "t = tanh(a x) cancels in the likelihood ratio, I(sign X;Y) = s^2/pi + O(s^4); "
-            + _established_text(sym), sym))
+            + established_text(sym), sym))
     evidence.append(Evidence(
         "numerical", "I(sign X; Y): quadrature vs closed form",
         f"max |quadrature - (log 2 - h_b(Phi(-s)))| = {sign_err:.1e} on {len(snrs)} s",
@@ -594,6 +586,19 @@ def decide_repair(g: Gathered[Facts]) -> Verdict:
     ])
 
 
+CLAIM_CONTROLS = (
+    Control("magnitude |X|",
+            "p(|x| | Y=1) = p(|x| | Y=-1) by symmetry, so I(|X|;Y) = 0 < I(sign X;Y): the "
+            "information claim fails", CONTROLS["magnitude"], "fails", "negative"),
+    Control("tanh(1e30 x)",
+            "invertible, so I(T;Y) = I(X;Y) > I(sign X;Y); but in float64 Lion its "
+            "direction is exactly sign (tanh rounds to +-1 beyond 19.1), so it ties with "
+            "sign on every problem: information holds, the suggestion is not borne out",
+            CONTROLS["tanh_sign_like"], "conditional", "positive"),
+)
+"""Inputs whose verdict is known in advance, shared by the claim and its repair."""
+
+
 REPAIR = Claim(
     id=f"{ID}.r1", title="Every invertible representation carries I(X;Y); tanh-Lion at constant "
     "steps", source=SOURCE,
@@ -628,32 +633,13 @@ REPAIR = Claim(
                 "tanh(mu x/sigma^2) or any scale (which is why the scale is a tuning choice); "
                 "and the suggestion to use tanh in Lion is restricted to what was run: constant "
                 "step sizes tuned on a grid, on convex test problems."),
-    controls=(
-        Control("magnitude |X|",
-                "p(|x| | Y=1) = p(|x| | Y=-1) by symmetry, so I(|X|;Y) = 0 < I(sign X;Y): the "
-                "information claim fails", CONTROLS["magnitude"], "fails", "negative"),
-        Control("tanh(1e30 x)",
-                "invertible, so I(T;Y) = I(X;Y) > I(sign X;Y); but in float64 Lion its "
-                "direction is exactly sign (tanh rounds to +-1 beyond 19.1), so it ties with "
-                "sign on every problem: information holds, the suggestion is not borne out",
-                CONTROLS["tanh_sign_like"], "conditional", "positive"),
-    ))
-
+    controls=CLAIM_CONTROLS)
 
 
 CLAIM = Claim(
     id=ID, title=TITLE, source=SOURCE, statement=STATEMENT, proof=PROOF, kind="inequality",
     facts=Facts, gather=gather_once, decide=decide, derivations=SYMBOLIC,
     title_tex=TITLE_TEX, statement_tex=STATEMENT_TEX,
-    controls=(
-        Control("magnitude |X|",
-                "p(|x| | Y=1) = p(|x| | Y=-1) by symmetry, so I(|X|;Y) = 0 < I(sign X;Y): the "
-                "information claim fails", CONTROLS["magnitude"], "fails", "negative"),
-        Control("tanh(1e30 x)",
-                "invertible, so I(T;Y) = I(X;Y) > I(sign X;Y); but in float64 Lion its "
-                "direction is exactly sign (tanh rounds to +-1 beyond 19.1), so it ties with "
-                "sign on every problem: information holds, the suggestion is not borne out",
-                CONTROLS["tanh_sign_like"], "conditional", "positive"),
-    ),
+    controls=CLAIM_CONTROLS,
     repairs=(REPAIR,),
 )

@@ -44,7 +44,7 @@ import numpy as np
 
 from emc_theory import apply_reading
 from emc_theory.optimizers import OPTIMIZERS
-from emc_theory.outcomes import FAILED_STATUSES, classify_runs
+from emc_theory.outcomes import FAILED_STATUSES, classify_table
 from emc_theory.problems import huber, log_sum_exp, logistic_regression, quadratic
 from emc_theory.replay import run_spec
 from emc_theory.sweep import sweep
@@ -174,8 +174,7 @@ def gather(config: CheckConfig) -> Gathered[Facts]:
     table = sweep({p.name: p for p in problems}, [REFERENCE] + [spec for _, spec in methods],
                   etas, lr_unit="1/L", start_points=starts, steps=steps, tol=1e-8,
                   tol_relative=True, history=True, progress=False)
-    out = classify_runs(table.histories["grad_norm"], table.column("status"),
-                        f_gap=table.histories["f_gap"])
+    out = classify_table(table)
     shape = (len(problems), 1 + len(methods), -1)              # (problem, config, setting)
     kinds, rows = out.kind.reshape(shape), np.arange(len(table.rows)).reshape(shape)
     linear_ok = kinds[:, 0] == "converged"

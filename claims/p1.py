@@ -43,7 +43,6 @@ Repairs (what holds instead; each run through P1's gather, with its own rule and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Optional
 
 from .support.base import (
@@ -58,13 +57,17 @@ from .support.base import (
 )
 from .support.repairs_common import repair_gathered, with_proof
 from .support.weights_behaviour import (
+    CENTRED,
+    ENTROPY_REVERSED,
+    NEGATED,
     PAPER_RULE,
+    STEEPER,
+    UNIFORM,
     WeightRule,
     logit_order,
     memory_effect,
     memory_effect_evidence,
     memory_effect_text,
-    paper_lambdas,
     replay,
     shared_evidence,
     weight_profile,
@@ -158,20 +161,12 @@ def decide(g: Gathered[Facts]) -> Verdict:
                                "on the longest level vs 1/K, and impulse-response mean lag"])
 
 
-ENTROPY_REVERSED = WeightRule("paper's weights read at 1 - Ht", paper_lambdas, lambda h: 1 - h)
-UNIFORM = WeightRule("uniform weights", lambda K: (Fraction(0),) * K, lambda h: h)
 
 # ----------------------------------------------------------------------------- repairs
 # P1.r1: the method changed so that P1 holds (judged by P1's own rule); P1.r2: the statement
 # changed to describe the method as written. Both carry the size of the effect: the effective
 # memory at Ht = 0 and 1 per K.
 
-CENTRED = WeightRule("centred entropy, alpha_k ~ exp(lambda_k (1 - 2 Ht)/tau)", paper_lambdas,
-                     lambda h: 1 - 2 * h)
-NEGATED = WeightRule("negated lambdas, lambda_k = -k/K",
-                     lambda K: tuple(Fraction(-k, K) for k in range(1, K + 1)), lambda h: h)
-STEEPER = WeightRule("steeper lambdas, lambda_k = 2k/K",
-                     lambda K: tuple(Fraction(2 * k, K) for k in range(1, K + 1)), lambda h: h)
 
 
 @dataclass(frozen=True)

@@ -55,15 +55,21 @@ from .support.base import (
 )
 from .support.repairs_common import repair_gathered, with_proof
 from .support.weights_behaviour import (
+    CENTRED,
+    ENTROPY_REVERSED,
+    NEGATED,
     PAPER_RULE,
+    STEEPER,
+    UNIFORM,
     WeightRule,
     logit_order,
     memory_effect,
     memory_effect_evidence,
     memory_effect_text,
-    paper_lambdas,
     replay,
     shared_evidence,
+    weight_profile,
+    weight_symbolic,
     weights_at,
 )
 
@@ -170,20 +176,12 @@ def decide(g: Gathered[Facts]) -> Verdict:
 REVERSED_ORDER = WeightRule("level order reversed, lambda_k = (K+1-k)/K",
                             lambda K: tuple(Fraction(K + 1 - k, K) for k in range(1, K + 1)),
                             lambda h: h)
-UNIFORM = WeightRule("uniform weights", lambda K: (Fraction(0),) * K, lambda h: h)
 
 # ----------------------------------------------------------------------------- repairs
 # P2.r1: the method changed so that P2 holds (judged by P2's own rule; the same method as P1.r1,
 # for which both propositions hold); P2.r2: the statement changed to describe the method as
 # written. Both carry the size of the effect: the effective memory at Ht = 0 and 1 per K.
 
-CENTRED = WeightRule("centred entropy, alpha_k ~ exp(lambda_k (1 - 2 Ht)/tau)", paper_lambdas,
-                     lambda h: 1 - 2 * h)
-NEGATED = WeightRule("negated lambdas, lambda_k = -k/K",
-                     lambda K: tuple(Fraction(-k, K) for k in range(1, K + 1)), lambda h: h)
-ENTROPY_REVERSED = WeightRule("paper's weights read at 1 - Ht", paper_lambdas, lambda h: 1 - h)
-STEEPER = WeightRule("steeper lambdas, lambda_k = 2k/K",
-                     lambda K: tuple(Fraction(2 * k, K) for k in range(1, K + 1)), lambda h: h)
 
 
 @dataclass(frozen=True)
@@ -206,12 +204,12 @@ def _gather_repair(config: CheckConfig, default: Optional[WeightRule]) -> Gather
     counterexamples dropped (they are about the paper's rule), with the repair's facts."""
     rule = default if config.subject is None else config.subject
     inner = gather(config.with_subject(rule))
-    shared = shared_evidence(config.with_subject(rule))  # cached: the same profile and symbolic
-    profile = shared.profile
+    profile = weight_profile(config.quick, rule)
     by_K, matches = memory_effect(profile, rule)
     evidence = [memory_effect_evidence(by_K, matches)]
     return repair_gathered(RepairFacts, inner, dict(
-        dT_dHt_sign=shared.symbolic.dT_dHt_sign, T_increasing_numeric=profile["T_increasing"],
+        dT_dHt_sign=weight_symbolic(rule).dT_dHt_sign,
+        T_increasing_numeric=profile["T_increasing"],
         logit_order_at_high=logit_order(rule, 1),
         long_levels_favoured_at_high=all(a1 < 1 / K - 1e-12 and aK > 1 / K + 1e-12
                                          for K, (a1, aK) in weights_at(profile, 1).items()),

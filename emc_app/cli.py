@@ -177,12 +177,14 @@ def _load(results_dir) -> tuple:
 
 
 def _entry(doc: dict, claim_id: str, results_dir) -> tuple:
+    from claims.support import store
     from claims.support.registry import normalise_id
 
     cid = normalise_id(claim_id)
     entry = doc["claims"].get(cid) or doc.get("repairs", {}).get(cid)
     if entry is None:
-        raise UserError(f"claim {cid} is not in the record {Path(results_dir) / 'claims.json'} "
+        raise UserError(f"claim {cid} is not in the record "
+                        f"{Path(results_dir) / store.RECORD_NAME} "
                         f"(a partial record): run `emc-theory check --claim {cid}`")
     return cid, entry
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 from typing import ClassVar, NamedTuple, Optional
 
 import numpy as np
@@ -32,6 +33,7 @@ from .validation import (
     check_not_empty,
     check_positive,
     check_scalar,
+    check_state_count,
 )
 
 
@@ -110,10 +112,7 @@ class _Baseline:
         if not isinstance(state, cls):
             raise TypeError(f"state must be the {cls.__name__} of {type(self).__name__}.init, got "
                             f"{type(state).__name__}")
-        count = state.count
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"state.count must be an integer >= 0 (the updates done), got "
-                             f"{count!r}: the state is corrupted")
+        check_state_count(state.count)
         shape = None
         for field in self._buffers:
             buffer = getattr(state, field)
@@ -219,6 +218,12 @@ class Nesterov(HeavyBall):
         return grads + self.beta * velocity
 
 
+@lru_cache(maxsize=16)
+def _adam_limit_exponent(b2: float, dtype: np.dtype) -> int:
+    """:math:`E` of :class:`Adam` for ``b2`` and ``dtype`` (asked every step: remembered)."""
+    return max(2, np.finfo(dtype).maxexp - 8 - max(0, math.ceil(-math.log2(1 - b2))))
+
+
 @dataclasses.dataclass(frozen=True)
 class Adam(_Baseline):
     r"""Adam (Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015, Algorithm 1):
@@ -266,7 +271,7 @@ class Adam(_Baseline):
 
     def _limit_exponent(self, dtype) -> int:
         """:math:`E`: stored second moments stay below :math:`2^E` (class docstring)."""
-        return max(2, np.finfo(dtype).maxexp - 8 - max(0, math.ceil(-math.log2(1 - self.b2))))
+        return _adam_limit_exponent(float(self.b2), np.dtype(dtype))
 
     def update(self, grads, state: AdamState, params=None):
         grads, eta = self._start_step(grads, state)

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_floating, check_int, check_positive
-
-MAX_LEVELS = np.finfo(np.float64).nmant + 1
-r"""53: the largest ``K`` for which every :math:`\beta_k = 1 - 2^{-k}` is below 1 in float64."""
+from .validation import as_floating, check_int, check_positive, check_scalar
 
 
 def max_levels(dtype) -> int:
     r"""The largest ``K`` whose :math:`\beta_k = 1 - 2^{-k}` are all below 1 in ``dtype`` (53 for
     float64, 24 for float32): a level with :math:`\beta_k = 1` would never move."""
     return np.finfo(dtype).nmant + 1
+
+
+MAX_LEVELS = max_levels(np.float64)
+r"""53: the largest ``K`` for which every :math:`\beta_k = 1 - 2^{-k}` is below 1 in float64."""
 
 
 def check_levels(K, dtype=np.float64) -> int:
@@ -41,10 +42,7 @@ def check_tau(tau, dtype=np.float64) -> float:
     r"""``tau`` as a float in :math:`[1/\text{max}, \infty)` of ``dtype``, so that the logit
     slopes :math:`\lambda_k/\tau \le 1/\tau` are finite (an infinite slope makes the softmax
     NaN)."""
-    if np.ndim(tau):
-        raise TypeError(f"tau must be a real scalar > 0, got an array of shape {np.shape(tau)}")
-    check_positive("tau", tau)
-    tau = float(tau)
+    tau = check_positive("tau", check_scalar("tau", tau))
     dtype = np.dtype(dtype)
     with np.errstate(over="ignore"):
         slope = (np.float64(1.0) / np.float64(tau)).astype(dtype)

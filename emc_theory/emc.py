@@ -55,6 +55,7 @@ import math
 import sys
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -70,7 +71,14 @@ from .cascade import (
 )
 from .entropy import ENTROPY_KINDS, Tiles, check_dimension, row_entropy
 from .schedules import as_schedule, check_lr_for_params, check_per_run_lr, lr_at
-from .validation import as_floating, check_choice, check_finite_grads, check_not_empty
+from .validation import (
+    as_floating,
+    check_bool,
+    check_choice,
+    check_finite_grads,
+    check_not_empty,
+    check_state_count,
+)
 
 READINGS = ("power", "root", "linear")
 
@@ -102,13 +110,25 @@ def _signed_power(x: np.ndarray, exponent, scratch: np.ndarray) -> np.ndarray:
     return np.copysign(scratch, x, out=x)
 
 
-def _clipped_signed_power(x: np.ndarray, exponent, scratch: np.ndarray) -> np.ndarray:
+def _clipped_signed_power(x: np.ndarray, exponent, scratch: np.ndarray,
+                          powered: np.ndarray) -> np.ndarray:
     r""":math:`x \leftarrow \operatorname{sign}(x) \min(|x|^e, |x|)` in place (the update of
-    ``clip=True``); ``scratch`` has ``x``'s shape. Callers silence floating-point warnings."""
+    ``clip=True``); ``scratch`` and ``powered`` have ``x``'s shape (no allocation). Callers
+    silence floating-point warnings."""
     np.abs(x, out=scratch)
-    powered = _signed_power(scratch.copy(), exponent, np.empty_like(scratch))
+    np.log(scratch, out=powered)
+    powered *= exponent
+    np.exp(powered, out=powered)          # |x|^e >= 0, as in _signed_power
     np.minimum(powered, scratch, out=scratch)
     return np.copysign(scratch, x, out=x)
+
+
+@lru_cache(maxsize=64)
+def _check_levels_and_tau(K: int, tau: float, dtype: np.dtype) -> None:
+    """:func:`check_levels` and :func:`check_tau` for ``dtype``, remembered once passed (an EMC
+    rebuilt per stop event of the runner asks again for the same values)."""
+    check_levels(K, dtype)
+    check_tau(tau, dtype)
 
 
 def _reading_exponent(reading: str, gamma: np.ndarray):
@@ -225,10 +245,7 @@ class EMC:
         check_choice("reading", self.reading, READINGS)
         check_choice("entropy", self.entropy, ENTROPY_KINDS)
         check_tau(self.tau)
-        if not isinstance(self.clip, (bool, np.bool_)):
-            raise TypeError(f"clip must be a bool (clip the update at the linear one: "
-                            f"|h| <= |m~|), got {self.clip!r}")
-        object.__setattr__(self, "clip", bool(self.clip))
+        object.__setattr__(self, "clip", check_bool("clip", self.clip))
         object.__setattr__(self, "schedule", as_schedule(self.lr))
         object.__setattr__(self, "betas", level_betas(self.K))
         object.__setattr__(self, "logit_slopes", level_lambdas(self.K) / self.tau)
@@ -252,8 +269,7 @@ class EMC:
 
     def _check_dtype(self, dtype) -> None:
         """``K`` and ``tau`` within what ``dtype`` represents (:mod:`emc_theory.cascade`)."""
-        check_levels(self.K, dtype)
-        check_tau(self.tau, dtype)
+        _check_levels_and_tau(self.K, float(self.tau), np.dtype(dtype))
 
     def _check_state(self, state) -> np.ndarray:
         """The momenta of ``state`` after cheap structural checks naming ``state``."""
@@ -261,10 +277,7 @@ class EMC:
             raise TypeError(f"state must be the EMCState of EMC.init (for this EMC, K = {self.K}), "
                             f"got {type(state).__name__}")
         count, momenta = state
-        if (isinstance(count, bool) or not isinstance(count, (int, np.integer))
-                or count < 0):
-            raise ValueError(f"state.count must be an integer >= 0 (the updates done), got "
-                             f"{count!r}: the state is corrupted")
+        check_state_count(count)
         if (not isinstance(momenta, np.ndarray) or momenta.dtype.kind != "f"
                 or momenta.ndim < 2 or momenta.shape[0] != self.K or momenta.shape[-1] < 2):
             got = (f"shape {momenta.shape}, dtype {momenta.dtype}"
@@ -329,9 +342,11 @@ class EMC:
                 np.multiply(g[rs, cs], ws.gains, out=scaled)       # (1 - beta_k) g
                 m_new += scaled
                 np.einsum("krc,rk->rc", m_new, alpha[rs], out=u)   # mt = sum_k alpha_k m_k
-                if exponent is not None:
-                    power = _clipped_signed_power if self.clip else _signed_power
-                    power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
+                if exponent is not None and self.clip:   # the entropy's tiles are free here
+                    _clipped_signed_power(u, exponent[rs], ws.tiles.scratch(0, rs, cs),
+                                          ws.tiles.scratch(1, rs, cs))
+                elif exponent is not None:
+                    _signed_power(u, exponent[rs], ws.tiles.scratch(0, rs, cs))
                 u *= neg_eta[rs] if neg_eta.ndim else neg_eta
         if not inplace:
             self._workspaces.keep(momenta)

@@ -82,11 +82,11 @@ from .cascade import check_levels, check_tau, level_betas, level_lambdas
 from .emc import READINGS
 from .entropy import ENTROPY_KINDS, check_dimension
 from .problems import CompositeProblem, SeparableProblem, StackedProblem
-from .runner import STATUSES
-from .schedules import CallableSchedule, Schedule
+from .runner import STATUSES, _per_run
+from .schedules import _DECAYS, CallableSchedule, Schedule
 from .validation import as_floating, check_choice, check_finite_grads, check_int, check_positive
 
-_KINDS = ("constant", "inv_sqrt", "inv_t")   # the order of a per-run kind index (schedules.py)
+_KINDS = tuple(_DECAYS)   # the order of a per-run kind index
 _BLOCK = 32
 """Steps per ``lax.scan`` block of :func:`run_batch`; the loop over blocks stops early."""
 
@@ -553,17 +553,6 @@ def _compiled_run(problem_key, K, reading, entropy, tau, steps, dtype_name, has_
         return out
 
     return jax.jit(run)
-
-
-def _per_run(name: str, value, B: int):
-    if value is None:
-        return None
-    check_positive(name, value)
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim and arr.shape != (B,):
-        raise ValueError(f"{name} must be a scalar or have one entry per run, shape ({B},), got "
-                         f"shape {arr.shape}")
-    return np.array(np.broadcast_to(arr, (B,)))
 
 
 def run_batch(problem, x0, steps: int, *, lrs, kinds="constant", K: int = 3,

@@ -40,6 +40,7 @@ from typing import Optional
 import numpy as np
 
 from .fit import loglog_slopes
+from .runner import STATUSES
 from .validation import check_int, check_positive
 
 FAILED_STATUSES = ("diverged", "non-finite")
@@ -47,7 +48,7 @@ CLASSES = ("converged", "converging", "cycle", "stalled", "diverging", "diverged
 SLOPE_TOL = 0.05
 CYCLE_RTOL = 1e-6
 MAX_PERIOD = 16
-_STATUSES = ("converged", "max_steps", *FAILED_STATUSES)
+_STATUSES = STATUSES   # the runner's
 
 
 @dataclass(frozen=True)
@@ -188,3 +189,10 @@ def classify_trajectory(trajectory, *, iterates: Optional[bool] = None, **option
     x = trajectory.iterates if iterates is not False else None
     return classify_runs(trajectory.grad_norm, trajectory.status, f_gap=trajectory.f_gap,
                          iterates=x, **options)
+
+
+def classify_table(table, **options) -> Outcomes:
+    """:func:`classify_runs` on the runs of a :func:`emc_theory.sweep.sweep` table run with
+    ``history=True`` (its gradient norms, gaps and statuses)."""
+    return classify_runs(table.histories["grad_norm"], table.column("status"),
+                         f_gap=table.histories["f_gap"], **options)

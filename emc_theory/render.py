@@ -560,7 +560,8 @@ def _text_tex(text: str) -> str:
     return "".join(parts) + tex_escape(text[last:])
 
 
-def _code_tex(chunk: str) -> str:
+def code_tex(chunk: str) -> str:
+    r"""``chunk`` as code: escaped, in typewriter (``\texttt``), breakable after each underscore."""
     escaped = tex_escape(chunk).replace(r"\_", r"\_\allowbreak{}")
     return rf"\texttt{{{escaped}}}"
 
@@ -620,7 +621,7 @@ def plain_to_tex(text) -> str:
         kind, core, raw, space = items[k]
         if kind not in _FORMULA_KINDS:
             lead, core, trail = _strip_prose(raw) if raw else ("", "", "")
-            body = _code_tex(core) if kind == "code" else _text_tex(core)
+            body = code_tex(core) if kind == "code" else _text_tex(core)
             out.append(_text_tex(lead) + body + _text_tex(trail) + space)
             k += 1
             continue

@@ -204,24 +204,32 @@ def _check_problem(spec, limits: dict):
     if problem.d != d:
         raise ValueError(f"{_where(path + ('d',))} = {d} differs from the rebuilt problem's "
                          f"d = {problem.d}")
-    stated = _real(path + ("f_star",), spec["f_star"], allow_none=True)
+    check_stated_minimum(spec, problem, path)
+    return problem
+
+
+def check_stated_minimum(spec: dict, problem, path=("problem",)) -> None:
+    """A record's stated minimum (``f_star``, ``x_star`` of ``spec``, a ``describe()`` output)
+    against ``problem`` rebuilt from its parameters, to :data:`STATED_RTOL`: a record altered or
+    written by another version is refused, naming the field."""
+    stated = _real(path + ("f_star",), spec.get("f_star"), allow_none=True)
     if (stated is None) != (problem.f_star is None) or (
             stated is not None and not math.isclose(stated, problem.f_star, rel_tol=STATED_RTOL,
                                                     abs_tol=STATED_RTOL)):
         raise ValueError(f"{_where(path + ('f_star',))} = {stated!r} differs from the rebuilt "
                          f"problem's minimum f_star = {problem.f_star!r}: the record was altered "
                          "or written by another version")
-    if spec["x_star"] is None:
+    if spec.get("x_star") is None:
         x_star = None
     else:
-        x_star = _real_list(path + ("x_star",), spec["x_star"], f"a list of {d} numbers")
+        x_star = _real_list(path + ("x_star",), spec["x_star"],
+                            f"a list of {problem.d} numbers")
     rebuilt = problem.x_star
     if (x_star is None) != (rebuilt is None) or (x_star is not None and (
             x_star.shape != rebuilt.shape
             or not np.allclose(x_star, rebuilt, rtol=STATED_RTOL, atol=STATED_RTOL))):
         raise ValueError(f"{_where(path + ('x_star',))} differs from the rebuilt problem's "
                          "minimiser: the record was altered or written by another version")
-    return problem
 
 
 def validate_spec(spec, limits=None):

@@ -29,7 +29,7 @@ import numpy as np
 
 from .records import json_ready
 from .schedules import Schedule
-from .validation import as_floating, check_int, check_positive, check_real
+from .validation import as_floating, check_int, check_positive, check_scalar
 
 STATUSES = ("converged", "max_steps", "diverged", "non-finite")
 _RUNNING = ""
@@ -125,14 +125,7 @@ def _per_run(name: str, value, B: int) -> Optional[np.ndarray]:
 
 def _check_divergence_factor(value) -> float:
     """``divergence_factor`` as a float in ``[1, inf)``, or an error naming it."""
-    try:
-        check_real("divergence_factor", value)
-    except OverflowError:   # an integer beyond the float range
-        raise ValueError(f"divergence_factor must be finite and >= 1, got {value!r}") from None
-    if np.ndim(value):
-        raise TypeError(f"divergence_factor must be one real number >= 1, got an array of shape "
-                        f"{np.shape(value)}")
-    factor = float(value)
+    factor = check_scalar("divergence_factor", value)
     if not (np.isfinite(factor) and factor >= 1):
         raise ValueError(f"divergence_factor must be finite and >= 1 (allowed range [1, inf): "
                          f"below 1 a run would count as diverged at step 0), got {value!r}")

@@ -159,3 +159,11 @@ def check_not_empty(name: str, shape: tuple) -> None:
     if 0 in shape:
         raise ValueError(f"{name} must not be empty (every axis >= 1: at least one run of at least "
                          f"one coordinate), got shape {shape}")
+
+
+def check_state_count(count) -> None:
+    """An optimizer state's ``count`` (the updates done): an integer >= 0, else a ValueError
+    naming ``state.count``."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+        raise ValueError(f"state.count must be an integer >= 0 (the updates done), got "
+                         f"{count!r}: the state is corrupted")

@@ -63,8 +63,6 @@ LINE_STYLES = {"power": "-", "root": (0, (5, 1.5)), "linear": (0, (1, 1)),
                "gd": (0, (6, 2, 1, 2)), "heavy_ball": (0, (3, 1, 1, 1, 1, 1)),
                "nesterov": (0, (8, 2)), "adam": (0, (2, 2)), "lion": (0, (4, 1, 1, 1))}
 """A distinct dash pattern per method (EMC readings and baselines), beside its colour."""
-MARKERS = {"power": "o", "root": "s", "linear": "^", "gd": "v", "heavy_ball": "D",
-           "nesterov": "P", "adam": "X", "lion": "*"}
 METHOD_LABELS = {"gd": "GD", "heavy_ball": "heavy ball", "nesterov": "Nesterov", "adam": "Adam",
                  "lion": "Lion"}
 
@@ -206,6 +204,15 @@ def sci(x, digits: int = 3) -> str:
     if float(mantissa) in (1.0, -1.0):
         return ("-" if x < 0 else "") + f"10^{{{exponent}}}"
     return f"{mantissa}\\times10^{{{exponent}}}"
+
+
+def stacked(label: str, align: str = "r") -> str:
+    """A header cell on two lines (split at its last space; a label without a space stays as
+    it is), aligned ``align`` (``r``, ``c`` or ``l``), so that narrow columns keep the table
+    within the line."""
+    head, _, tail = label.rpartition(" ")
+    return (rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{head}\\{tail}\end{{tabular}}" if head
+            else label)
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -171,15 +171,20 @@ def tags(cell) -> set:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+def _about_lines(lecture: Lecture) -> list:
+    """A lecture's time, prerequisites and objectives as Markdown lines."""
+    return ([f"**Time:** about {lecture.minutes} minutes. "
+             f"**Prerequisites:** {'; '.join(lecture.prerequisites)}.", "",
+             "**After this lecture you can**", ""]
+            + [f"- {objective}" for objective in lecture.objectives])
+
+
 def about_cell(lecture: Lecture, version: str):
     """The Markdown cell put after a lecture's title: time, prerequisites, objectives and, in the
     student version, how to work the exercises."""
     import nbformat
 
-    lines = [f"**Time:** about {lecture.minutes} minutes. "
-             f"**Prerequisites:** {'; '.join(lecture.prerequisites)}.", "",
-             "**After this lecture you can**", ""]
-    lines += [f"- {objective}" for objective in lecture.objectives]
+    lines = _about_lines(lecture)
     if version == "student":
         lines += ["", "*Student version:* the solutions are removed. Each exercise has a cell for "
                   "your answer, which names the values to compute, and a check cell after it: "
@@ -284,11 +289,7 @@ def index_markdown(intro: str, lectures: list) -> str:
     parts = [intro.rstrip(), "", "## The lectures", "",
              f"{len(lectures)} lectures, about {total // 60} h {total % 60:02d} min in all.", ""]
     for lecture in lectures:
-        parts += [f"### {lecture.title}", "",
-                  f"**Time:** about {lecture.minutes} minutes. "
-                  f"**Prerequisites:** {'; '.join(lecture.prerequisites)}.", "",
-                  "**After this lecture you can**", ""]
-        parts += [f"- {objective}" for objective in lecture.objectives]
+        parts += [f"### {lecture.title}", "", *_about_lines(lecture)]
         parts += ["", f"**Read:** {{doc}}`instructor version <instructor/{lecture.name}>` · "
                   f"{{doc}}`student version <student/{lecture.name}>`. "
                   f"**Notebooks:** {{download}}`instructor <instructor/{lecture.name}.ipynb>` · "

@@ -7,6 +7,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from . import run_weights
 from .common import (
+    LINE_STYLES,
     TEXT_WIDTH_IN,
     artifact_main,
     as_array,
@@ -18,8 +19,7 @@ from .common import (
 )
 
 STEM = "fig_weights"
-LEVEL_STYLES = ("-", (0, (5, 1.5)), (0, (1, 1)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)),
-                (0, (8, 2)), (0, (2, 2)), (0, (4, 1, 1, 1)))
+LEVEL_STYLES = tuple(LINE_STYLES.values())
 """A dash pattern per level (and per K in the bottom panel), beside the colour."""
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import proofs
-from emc_theory.render import derivation_latex, plain_to_tex, readable_text, tex_escape
+from emc_theory.render import code_tex, derivation_latex, plain_to_tex, readable_text
 from proofs.derivation import STATUSES
 
 from .common import artifact_main, count_word, write_macros, write_table_tex, write_text
@@ -45,8 +45,7 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
         for s in STATUSES:
             totals[s] += counts[s]
         title = derivation.get("title_tex") or plain_to_tex(readable_text(derivation["title"]))
-        rows.append([r"\texttt{" + tex_escape(name).replace(r"\_", r"\_\allowbreak{}") + "}",
-                     title, *(str(counts[s]) for s in STATUSES)])
+        rows.append([code_tex(name), title, *(str(counts[s]) for s in STATUSES)])
     caption = (
         r"Symbolic results (sympy, \texttt{proofs/}; in full in Appendix~\ref{app:derivations}): "
         r"per derivation the number of results \emph{proved} (a general statement decided "

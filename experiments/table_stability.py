@@ -3,7 +3,15 @@ weights, theory against the simulated brackets."""
 from __future__ import annotations
 
 from . import run_stability
-from .common import artifact_main, count_word, load_or_run, sci, write_macros, write_table_tex
+from .common import (
+    artifact_main,
+    count_word,
+    load_or_run,
+    sci,
+    stacked,
+    write_macros,
+    write_table_tex,
+)
 from .fig_stability import caption_conditions
 
 STEM = "table_stability"
@@ -26,12 +34,6 @@ def separating_digits(theory: float, low: float, high: float) -> int:
     return DIGITS[1]
 
 
-def stacked(text: str) -> str:
-    """A header cell on two lines (split at its last space)."""
-    head, _, tail = text.rpartition(" ")
-    return rf"\begin{{tabular}}[b]{{@{{}}c@{{}}}}{head}\\{tail}\end{{tabular}}"
-
-
 def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list:
     record = load_or_run(run_stability, quick, seed, paths, rerun)
     p, data = record["parameters"], record["data"]
@@ -52,9 +54,8 @@ def make(paths, quick: bool = False, seed: int = 0, rerun: bool = False) -> list
     total = len(p["K"]) * len(settings)
     header = [r"$K$", r"\multicolumn{3}{c}{$\tilde H = 0$: $\alpha_k = 1/K$}",
               r"\multicolumn{3}{c}{$\tilde H = 1$: $\alpha_k \propto e^{k/K}$}"]
-    sub = ["", stacked(r"theory $u^\star$"), stacked("simulated bracket"),
-           stacked("rel. diff."), stacked(r"theory $u^\star$"), stacked("simulated bracket"),
-           stacked("rel. diff.")]
+    sub = [""] + 2 * [stacked(label, "c")
+                      for label in (r"theory $u^\star$", "simulated bracket", "rel. diff.")]
     caption = (
         r"Stability threshold $u^\star$ of $u = \eta\lambda$ for EMC's linear reading with frozen "
         r"weights: theory (\texttt{proofs.linear\_stability.stability\_threshold}) and the "

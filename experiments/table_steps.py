@@ -16,6 +16,7 @@ from .common import (
     load_or_run,
     method_style,
     sci,
+    stacked,
     write_macros,
     write_table_tex,
 )
@@ -40,14 +41,6 @@ def step_cell(method: dict) -> str:
     marks a grid edge."""
     edge = r"{}^\dagger" if method["lr_at_grid_edge"] else ""
     return rf"($10^{{{round(float(np.log10(method['lr'])), 2):g}}}{edge}$)"
-
-
-def stacked(label: str) -> str:
-    """A column label on two lines (split at its last space) so that narrow numeric columns
-    keep the table within the line."""
-    head, _, tail = label.rpartition(" ")
-    return (rf"\begin{{tabular}}[b]{{@{{}}r@{{}}}}{head}\\{tail}\end{{tabular}}" if head
-            else label)
 
 
 def ended_below_target(problem: dict, method: dict, target_rel_gap: float) -> bool:

@@ -32,13 +32,11 @@ import re
 from claims.support.base import EVIDENCE_KINDS, CheckConfig
 from claims.support.registry import available_claims, run_claims
 from claims.support.report import (
-    READING_AXES,
     WITNESS_HEADINGS,
     conditions_heading,
     definitions_latex,
     in_report_order,
     reading_axis,
-    readings_cell,
     render_latex,
     render_latex_tabular,
     repairs_by_original,
@@ -48,9 +46,11 @@ from claims.support.report import (
     witnesses,
     write_reports,
 )
+from claims.support.report import readings_tex as reading_verdicts_tex
 from emc_theory.render import (
     booktabs_longtable,
     booktabs_tabular,
+    code_tex,
     fitted_columns,
     plain_to_tex,
     readable,
@@ -146,11 +146,8 @@ def pdf_title(record: dict) -> str:
 def readings_tex(record: dict) -> str:
     """The per-reading verdicts with what they are per (``per reading of $h$: power holds,
     ...``), or ``no reading dependence``."""
-    axis = reading_axis(record.get("per_reading", {}))
-    if axis is None:
-        return "no reading dependence"
-    cell = readings_cell(record["per_reading"]).replace(": ", " ")
-    return READING_AXES[axis][1] + ": " + tex_escape(cell)
+    text = reading_verdicts_tex(record.get("per_reading", {}))
+    return "no reading dependence" if text is None else text
 
 
 # ----------------------------------------------------------------------------- evidence tables
@@ -334,8 +331,7 @@ def parameters_tex(doc: dict) -> str:
         if not params:
             lines.append("No parameters (the check draws nothing and runs no grid).")
             continue
-        lines += _items(r"\texttt{" + tex_escape(k).replace(r"\_", r"\_\allowbreak{}") + "}: "
-                        + plain_to_tex(readable(v)) for k, v in params.items())
+        lines += _items(code_tex(k) + ": " + plain_to_tex(readable(v)) for k, v in params.items())
     return "\n".join(lines) + "\n"
 
 

@@ -45,6 +45,7 @@ import numpy as np
 from emc_theory import EMC, cascade_weights, minimize
 from emc_theory.outcomes import classify_runs
 from emc_theory.problems import ScalarProfile, SeparableProblem
+from emc_theory.records import dumps, write_text
 from emc_theory.validation import check_choice, check_int, check_positive
 
 from .lyapunov_certificate import DATA_DIR, as_fraction, load_certificates
@@ -311,7 +312,7 @@ def build_brackets(Ks=(1, 2, 3), path=BRACKETS_FILE) -> dict:
             top = out["pep"][-2]["u_star"]
             out["cycles"].append(cycle_threshold(K, which, eta_const, top * 0.999))
     out["seconds"] = round(time.perf_counter() - started, 1)
-    Path(path).write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    write_text(path, dumps(out))
     return out
 
 

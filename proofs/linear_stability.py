@@ -38,6 +38,7 @@ import sympy as sp
 
 from emc_theory import EMC, cascade_weights, minimize
 from emc_theory.cascade import level_betas
+from emc_theory.fit import affine_fit
 from emc_theory.problems import quadratic
 from emc_theory.validation import check_int
 
@@ -399,7 +400,7 @@ def core_agreement(K_values=(1, 2, 3), steps: int = 300) -> dict:
         max_error = float(np.max(np.linalg.norm(simulated - predicted, axis=-1) / scale))
         gn = tr.grad_norm
         half = np.arange(steps // 2, steps + 1)
-        growth = float(np.exp(np.polyfit(half, np.log(gn[half, 1]), 1)[0]))
+        growth = float(np.exp(affine_fit(half, np.log(gn[half, 1])).b))
         ok = bool(max_error < 1e-9 and gn[steps, 0] < 1e-6 * gn[0, 0] and gn[steps, 1] > gn[0, 1]
                   and abs(np.log(growth) - np.log(radius[1].max())) < 1e-6)
         agree &= ok

@@ -123,6 +123,7 @@ from typing import Optional
 
 import numpy as np
 
+from emc_theory.records import dumps, write_text
 from emc_theory.validation import check_choice, check_int
 
 from .sdp import import_cvxpy
@@ -642,7 +643,7 @@ def build_and_store(Ks=(1, 2, 3), tau=1, path=CERTIFICATE_FILE, **kwargs) -> lis
     data = json.loads(path.read_text()) if path.exists() else {}
     data["certificates"] = records
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write_text(path, dumps(data))
     return records
 
 
@@ -909,7 +910,7 @@ def build_rates(Ks=(1, 2, 3), eta=1, mu=Fraction(1, 10), path=CERTIFICATE_FILE) 
     path = Path(path)
     data = json.loads(path.read_text()) if path.exists() else {}
     data["rates"] = rows
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write_text(path, dumps(data))
     return rows
 
 

@@ -184,11 +184,6 @@ def replay_cycle_counterexample(record: dict) -> dict:
 
 # ----------------------------------------------------------------------------- generic problems
 
-def _normalised_entropy(p: np.ndarray) -> float:
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum() / math.log(p.size if p.size > 1 else 2))
-
-
 def generic_gamma(eigenvalues) -> float:
     r"""The fixed point :math:`\gamma = 2 - \tilde H(p)`, :math:`p_i \propto
     \lambda_i^{2\gamma/(\gamma-1)}` (entropy normalised by :math:`\log d`)."""

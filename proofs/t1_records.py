@@ -16,6 +16,8 @@ import json
 import time
 from pathlib import Path
 
+from emc_theory.records import dumps, write_text
+
 from . import linear_brackets, no_minimiser, power_divergence, root_cycle
 from .lyapunov_certificate import DATA_DIR
 
@@ -29,7 +31,7 @@ def build_records(path=RECORDS_FILE) -> dict:
         "power": power_divergence.divergence_counterexample(K=2, eta0=0.1, kind="inv_sqrt"),
         "no_minimiser": no_minimiser.counterexample(K=3, steps=5000),
     }
-    Path(path).write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+    write_text(path, dumps(records))
     return records
 
 
@@ -82,7 +84,7 @@ def build_laws(path=LAWS_FILE) -> dict:
         "no_minimiser": no_minimiser.laws(),
     }
     laws["seconds"] = round(time.perf_counter() - started, 1)
-    Path(path).write_text(json.dumps(laws, indent=1, sort_keys=True) + "\n")
+    write_text(path, dumps(laws))
     return laws
 
 

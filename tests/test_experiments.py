@@ -27,13 +27,13 @@ from experiments import (
     fig_weights,
     run_benchmark,
     run_phase,
-    run_stability,
     run_weights,
     table_derivations,
     table_stability,
     table_steps,
     table_verdicts,
 )
+from experiments.build import RUNS
 from experiments.common import as_array, load_or_run, resolve_paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def out(tmp_path_factory):
 
 def records(paths):
     return {m.NAME: json.loads((paths.records / f"{m.NAME}.json").read_text())
-            for m in (run_weights, run_benchmark, run_stability, run_phase)}
+            for m in RUNS}
 
 
 def test_every_script_writes_its_files(out):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from emc_theory import records
+from emc_theory import ENTROPY_KINDS, records
+from emc_theory import READINGS as H_READINGS
 from emc_theory.render import (
     booktabs_tabular,
     markdown_table,
@@ -33,6 +34,9 @@ from emc_theory.render import (
     tex_escape,
 )
 
+from .base import EMC_PAPER
+from .store import RECORD_NAME
+
 SCHEMA_VERSION = 1
 _PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "emc-theory", "pepit", "cvxpy")
 
@@ -40,7 +44,7 @@ _PACKAGES = ("numpy", "scipy", "sympy", "matplotlib", "emc-theory", "pepit", "cv
 def recorded_claims(results_dir) -> dict | None:
     """Claim id -> record from ``results_dir/claims.json`` as ``emc-theory check`` wrote it, or
     None when there is no such file (the lectures read the toolkit's verdicts from it)."""
-    path = Path(results_dir) / "claims.json"
+    path = Path(results_dir) / RECORD_NAME
     return json.loads(path.read_text())["claims"] if path.exists() else None
 
 
@@ -79,8 +83,6 @@ def claims_document(results, config) -> dict:
     }
 
 
-H_READINGS = ("power", "root", "linear")
-ENTROPY_KINDS = ("l2", "l1")
 _READING_ORDER = H_READINGS + ENTROPY_KINDS
 READING_AXES = {"h": ("per reading of h", r"per reading of $h$"),
                 "entropy": ("per entropy kind", "per entropy kind"),
@@ -138,7 +140,7 @@ EMC_TITLE = "Entropic Momentum Cascade: A Theoretical Framework for Adaptive Opt
 
 
 def _is_emc(parts: dict) -> bool:
-    return parts["file"].startswith("000_") or parts["paper"] == "EMC paper"
+    return parts["file"].startswith("000_") or parts["paper"] == EMC_PAPER
 
 
 def source_text(record: dict, with_title: bool = False) -> str:
@@ -147,7 +149,7 @@ def source_text(record: dict, with_title: bool = False) -> str:
     paper, whose authors our copy does not name, as ``EMC paper, 3.1, Theorem 1``."""
     s = source_parts(record)
     if _is_emc(s):
-        return ", ".join(["EMC paper"] + ([EMC_TITLE] if with_title else []) + [s["section"]])
+        return ", ".join([EMC_PAPER] + ([EMC_TITLE] if with_title else []) + [s["section"]])
     return ", ".join([s["authors"]] + ([s["paper"]] if with_title else []) + [s["section"]])
 
 
@@ -543,12 +545,19 @@ VERDICT_COLSPEC = (r"@{}l>{\raggedright\arraybackslash\hsize=1.2\hsize}X"
                    r"ll@{}")
 
 
-def _readings_tex(per_reading: dict) -> str:
+def readings_tex(per_reading: dict) -> str | None:
+    """The per-reading verdicts with what they are per (``per reading of $h$: power holds,
+    ...``), in LaTeX, or None when the verdict does not depend on a reading."""
     axis = reading_axis(per_reading)
     if axis is None:
-        return ""
-    return (r"\newline{\footnotesize " + READING_AXES[axis][1] + ": "
-            + tex_escape(readings_cell(per_reading).replace(": ", " ")) + "}")
+        return None
+    return (READING_AXES[axis][1] + ": "
+            + tex_escape(readings_cell(per_reading).replace(": ", " ")))
+
+
+def _readings_tex(per_reading: dict) -> str:
+    text = readings_tex(per_reading)
+    return "" if text is None else r"\newline{\footnotesize " + text + "}"
 
 
 WITNESS_HEADINGS = {
@@ -625,7 +634,7 @@ def write_reports(results, config, results_dir="results", tex_path="paper/genera
 
     new = json.loads(dumps(claims_document(results, config)))
     results_dir = Path(results_dir)
-    paths = {"json": results_dir / "claims.json", "md": results_dir / "claims.md",
+    paths = {"json": results_dir / RECORD_NAME, "md": results_dir / "claims.md",
              "tex": Path(tex_path)}
     with record_lock(results_dir):
         text = dumps(merge(read_record(paths["json"]), new, registered))

@@ -112,6 +112,10 @@ class SymbolicResult:
         item = self.derivation["results"][key]
         return item["value"] if item["status"] in ("proved", "computed") else None
 
+    def values(self, keys) -> dict:
+        """``{key: value(key)}`` for ``keys``."""
+        return {key: self.value(key) for key in keys}
+
     def status(self, key: str) -> str:
         return self.derivation["results"][key]["status"]
 
@@ -125,6 +129,13 @@ class SymbolicResult:
         data = {k: {"value": item["value"], "status": item["status"]}
                 for k, item in sorted(results.items())}
         return Evidence("symbolic", f"sympy: {self.name}", summary, data)
+
+
+def established_text(decisions: dict) -> str:
+    """How many of a derivation's results sympy established, naming those it did not."""
+    missing = [key for key, value in decisions.items() if value is not True]
+    text = f"{len(decisions) - len(missing)} of {len(decisions)} results proved"
+    return text + (f"; not established: {', '.join(missing)}" if missing else "")
 
 
 def derivation_result(name: str) -> SymbolicResult:

@@ -95,6 +95,8 @@ def grid_evidence(claim: str, subject, problems, p: dict, seed: int) -> dict:
     for res in out.values():
         res["smallest"] = grid.smallest_failing_scale(res["failures"], start_scales)
         res["failures"] = {k: v.tolist() for k, v in res["failures"].items()}
+        res["far_only"] = [k for k, v in res["failures"].items()   # candidate steps failing
+                           if k.split()[0] in subject.candidates and v[0] == 0 and v[-1] > 0]
     return out
 
 
@@ -102,8 +104,6 @@ def reading_facts(subject, res: dict, found: dict, plateau: dict, h_linear) -> d
     """The per-reading facts of T1 (by the names of its ``ReadingFacts``) from the grid's totals
     ``res``, the search's result, the plateau and the reading's linearity."""
     t, by = res["totals"], res["by_problem"]
-    res["far_only"] = [k for k, v in res["failures"].items()
-                       if k.split()[0] in subject.candidates and v[0] == 0 and v[-1] > 0]
     return dict(
         cells=t["cells"], cells_converged=t["converged"], cells_pending=t["pending"],
         cells_keeping_pace=t["keeping_pace"], cells_lagging=t["lagging"],

@@ -16,7 +16,7 @@ from scipy.optimize import differential_evolution
 
 from emc_theory.fit import power_law_fit
 from emc_theory.optimizers import OPTIMIZERS
-from emc_theory.outcomes import FAILED_STATUSES, classify_runs
+from emc_theory.outcomes import FAILED_STATUSES, classify_table
 from emc_theory.problems import quadratic
 from emc_theory.replay import replay as replay_run
 from emc_theory.replay import run_spec
@@ -114,8 +114,7 @@ def _sweep_grid(subject, entries, starts: dict, configs: list, schedules, p: dic
                   schedules=schedules, start_points=starts, steps=p["steps"], tol=p["tol"],
                   tol_relative=True, divergence_factor=p["divergence_factor"], history=True,
                   progress=False)
-    out = classify_runs(table.histories["grad_norm"], table.column("status"),
-                        f_gap=table.histories["f_gap"])
+    out = classify_table(table)
     shape = (len(entries), len(configs), len(schedules), len(lrs), -1)
     return tuple(a.reshape(shape) for a in (
         out.kind, out.exponent, table.column("stop_step").astype(int),
@@ -220,8 +219,7 @@ def constant_step_plateau(spec: dict, d: int, seed: int, p: dict) -> dict:
     table = sweep([problem], [spec], p["plateau"], lr_unit="1/L", start_points=x0[None],
                   steps=p["steps"], tol=p["tol"], tol_relative=True,
                   divergence_factor=p["divergence_factor"], history=True, progress=False)
-    out = classify_runs(table.histories["grad_norm"], table.column("status"),
-                        f_gap=table.histories["f_gap"])
+    out = classify_table(table)
     flat = np.isin(out.kind, ("stalled", "cycle"))
     exponent = (power_law_fit(np.asarray(p["plateau"])[flat], out.level[flat]).exponent
                 if flat.sum() >= 2 else None)
@@ -257,9 +255,7 @@ def candidate_outcomes(subject, spec: dict, problem, x0: np.ndarray, steps: int,
     table = sweep([problem], [spec], lrs, lr_unit=units, schedules=subject.candidates,
                   start_points=x0, steps=steps, tol=p["tol"], tol_relative=True,
                   divergence_factor=p["divergence_factor"], history=classify, progress=False)
-    kind = (classify_runs(table.histories["grad_norm"], table.column("status"),
-                          f_gap=table.histories["f_gap"]).kind if classify
-            else table.column("status"))
+    kind = classify_table(table).kind if classify else table.column("status")
     shape = (len(subject.candidates), len(lrs), x0.shape[0])
     return tuple(np.moveaxis(a.reshape(shape), -1, 0) for a in (
         kind, table.column("final_grad_norm"), table.column("lr"), table.column("tol")))

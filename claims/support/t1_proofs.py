@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from emc_theory.replay import STATED_RTOL
+from emc_theory.replay import STATED_RTOL, check_stated_minimum
 from proofs import (
     linear_brackets,
     no_minimiser,
@@ -36,7 +36,7 @@ from proofs import (
     t1_records,
 )
 
-from .base import Counterexample
+from .base import Counterexample, Evidence
 
 REPLAYERS = {
     "linear_emc_cycle": linear_brackets.replay_counterexample,
@@ -68,9 +68,10 @@ def replay(record: dict) -> dict:
 
 
 def _check_stated_problem(record: dict) -> None:
-    """A record's stated problem constants (``f_star``, ``x_star``, ``L``) against those of the
-    problem rebuilt from its parameters (as :mod:`emc_theory.replay` does for core runs), so a
-    tampered record is refused before it is replayed."""
+    """A record's stated problem constants against those of the problem rebuilt from its
+    parameters, so a tampered record is refused before it is replayed: the minimum as for core
+    runs (:func:`emc_theory.replay.check_stated_minimum`), and ``L`` here (the dead-zone Huber
+    is not among the core's factories, whose ``make_problem`` checks it)."""
     spec = record.get("problem")
     if not isinstance(spec, dict) or spec.get("name") != "dead_zone_huber":
         return
@@ -78,18 +79,13 @@ def _check_stated_problem(record: dict) -> None:
     if not isinstance(params, dict):
         raise TypeError("record['problem']['params'] must be a dict")
     problem = linear_brackets.dead_zone_huber(**params)
-    for key, stated, rebuilt in (("f_star", spec.get("f_star"), problem.f_star),
-                                 ("L", spec.get("L"), problem.L)):
-        if not isinstance(stated, (int, float)) or not math.isclose(
-                stated, rebuilt, rel_tol=STATED_RTOL, abs_tol=STATED_RTOL):
-            raise ValueError(f"record['problem']['{key}'] = {stated!r} differs from the rebuilt "
-                             f"problem's {key} = {rebuilt!r}: the record was altered or written "
-                             "by another version")
-    x_star = np.asarray(spec.get("x_star"), dtype=float)
-    if x_star.shape != problem.x_star.shape or not np.allclose(
-            x_star, problem.x_star, rtol=STATED_RTOL, atol=STATED_RTOL):
-        raise ValueError("record['problem']['x_star'] differs from the rebuilt problem's "
-                         "minimiser: the record was altered or written by another version")
+    stated = spec.get("L")
+    if not isinstance(stated, (int, float)) or not math.isclose(
+            stated, problem.L, rel_tol=STATED_RTOL, abs_tol=STATED_RTOL):
+        raise ValueError(f"record['problem']['L'] = {stated!r} differs from the rebuilt "
+                         f"problem's L = {problem.L!r}: the record was altered or written by "
+                         "another version")
+    check_stated_minimum(spec, problem)
 
 
 def _step(spec: dict) -> tuple:
@@ -110,13 +106,14 @@ def _cx_fact(name: str, record: dict, replayed: dict, schedule: str, step: float
 
 
 def core_witness_fact(cx: Counterexample) -> dict:
-    """A grid or search witness (a core run that failed) as a counterexample fact, replayed now."""
+    """A grid or search witness (a core run that failed) as a counterexample fact. Its outcome
+    is already a replay of its record on this run (``t1_grid.replayed_counterexample``), so it
+    is not run a second time."""
     schedule, step, kind = _step(cx.replay)
-    now = replay(cx.replay)
     return {"name": cx.description.split(":")[0], "K": cx.replay["optimizer"].get("K"),
             "schedule": schedule, "step_times_L": step,
-            "class": now["status"], "recorded": cx.outcome["status"],
-            "replays": now["status"] == cx.outcome["status"], "fixed_before_start": True}
+            "class": cx.outcome["status"], "recorded": cx.outcome["status"],
+            "replays": True, "fixed_before_start": True}
 
 
 def gd_certificate(eta_times_L: float) -> list:
@@ -141,9 +138,9 @@ def statement_records(quick: bool) -> dict:
                      "verified": bool(r["verified"]), "schedules": ["constant", "diminishing"],
                      "step_any_sequence": r["eta_cert"], "step_constant": r["eta_const"],
                      "subject_step": None} for r in cert_rows]
-    cycles = [c for c in linear_brackets.load_brackets()["cycles"] if c["record"] is not None]
-    if quick:   # the brackets' cycles decide nothing (the certificates do): full check only
-        cycles = []
+    # the brackets' cycles decide nothing (the certificates do): replayed by the full check only
+    cycles = [] if quick else [c for c in linear_brackets.load_brackets()["cycles"]
+                               if c["record"] is not None]
     out = {"summary": {"brackets": s["brackets"], "rates": s["rates"]},
            "counterexamples": []}
     lin_cx = []
@@ -237,16 +234,12 @@ def statement_records(quick: bool) -> dict:
 def weights_vary_in_time(K: int = 3) -> bool:
     """Whether EMC's weights move with the gradient's entropy (Ht = 0 vs Ht = 1 weights differ):
     the frozen-weight analyses (spectral threshold, PEPit) then do not cover the method."""
-    import numpy as np
-
     return not np.allclose(linear_brackets.frozen_weights(K, "uniform"),
                            linear_brackets.frozen_weights(K, "top"))
 
 
 def proof_evidence(proved: dict) -> list:
     """The certificates, brackets, derivations and records as report evidence."""
-    from .base import Evidence
-
     lin, root, power = proved["linear"], proved["root"], proved["power"]
     rows = proved["summary"]["brackets"]["rows"] if proved["summary"]["brackets"] else []
     rates = proved["summary"]["rates"]["rows"]

@@ -38,6 +38,7 @@ from typing import Optional
 import numpy as np
 
 from emc_theory.emc import EMC
+from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.replay import replay as replay_run
 
 from . import t1_evidence, t1_grid, t1_proofs
@@ -396,8 +397,7 @@ def build(parent) -> tuple:
              "so the effective step never exceeds eta_t whatever the start",
              g.facts.update_bounded_by_linear),
             ("T1's divergence record (a schedule fixed first, start beyond r*) does not diverge "
-             "clipped", record is not None and record["clipped"] not in ("diverged",
-                                                                         "non-finite")),
+             "clipped", record is not None and record["clipped"] not in FAILED_STATUSES),
             ("a descent certificate for the clipped update (a time-varying diagonal scaling in "
              "(0, 1] of linear EMC; the linear certificates do not cover it)", None),
         ])

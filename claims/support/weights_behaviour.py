@@ -85,6 +85,17 @@ PAPER_RULE = WeightRule("the paper's weights, lambda_k = k/K", paper_lambdas, la
 """The paper's rule as a :class:`WeightRule` (its weights equal the core's
 :func:`~emc_theory.cascade_weights`)."""
 
+# Other weight rules, subjects of P1's and P2's controls and repairs (one object each, so the
+# caches of weight_profile and weight_symbolic serve both propositions).
+ENTROPY_REVERSED = WeightRule("paper's weights read at 1 - Ht", paper_lambdas, lambda h: 1 - h)
+UNIFORM = WeightRule("uniform weights", lambda K: (Fraction(0),) * K, lambda h: h)
+CENTRED = WeightRule("centred entropy, alpha_k ~ exp(lambda_k (1 - 2 Ht)/tau)", paper_lambdas,
+                     lambda h: 1 - 2 * h)
+NEGATED = WeightRule("negated lambdas, lambda_k = -k/K",
+                     lambda K: tuple(Fraction(-k, K) for k in range(1, K + 1)), lambda h: h)
+STEEPER = WeightRule("steeper lambdas, lambda_k = 2k/K",
+                     lambda K: tuple(Fraction(2 * k, K) for k in range(1, K + 1)), lambda h: h)
+
 
 def rule_of(subject: Optional[WeightRule]) -> WeightRule:
     """The weight rule under test: ``subject``, or the paper's (:math:`\\lambda_k = k/K`,
@@ -152,10 +163,11 @@ def impulse_responses(K: int, horizon: int) -> np.ndarray:
     return out
 
 
-def aggregate_mean_lag(K: int, ht: float, horizon: int, subject=None) -> float:
-    """Mean lag of the aggregate's impulse response with weights frozen at ``ht``."""
-    response = _weights_of(subject)(ht, K) @ impulse_responses(K, horizon)
-    t = np.arange(horizon)
+def aggregate_mean_lag(K: int, ht: float, responses: np.ndarray, subject=None) -> float:
+    """Mean lag of the aggregate's impulse response with weights frozen at ``ht``, from the
+    buffers' responses (:func:`impulse_responses`, shape (K, horizon))."""
+    response = _weights_of(subject)(ht, K) @ responses
+    t = np.arange(responses.shape[1])
     return float((response * t).sum() / response.sum())
 
 
@@ -186,8 +198,9 @@ def weight_profile(quick: bool, subject: Optional[WeightRule] = None) -> dict:
                 top[K]["at_1"] = float(w[-1, j])
     lag_K = 5
     horizon = 40 * 2 ** lag_K
-    lags = {"K": lag_K, "at_0": aggregate_mean_lag(lag_K, 0.0, horizon, subject),
-            "at_1": aggregate_mean_lag(lag_K, 1.0, horizon, subject)}
+    responses = impulse_responses(lag_K, horizon)
+    lags = {"K": lag_K, "at_0": aggregate_mean_lag(lag_K, 0.0, responses, subject),
+            "at_1": aggregate_mean_lag(lag_K, 1.0, responses, subject)}
     reversed_T = [effective_memory(weights(ht, K)[:, ::-1]) for K in K_GRID]
     return {"rows": rows, "top": top, "T_increasing": monotone_T,
             "alphaK_increasing": monotone_top, "alpha1_decreasing": monotone_bottom,
@@ -232,8 +245,8 @@ def profile_evidence(p: dict) -> list:
     ]
 
 
-@lru_cache(maxsize=4)
-def regime_runs(seed: int) -> dict:
+@lru_cache(maxsize=1)
+def regime_runs() -> dict:
     """First-step entropy and effective memory of EMC (``RUN``) on a low- and a high-entropy run."""
     d = RUN["d"]
     cases = {
@@ -350,7 +363,7 @@ def shared_evidence(config: CheckConfig) -> Shared:
         raise TypeError(f"subject must be a WeightRule or None, got {type(subject).__name__}")
     profile = weight_profile(config.quick, subject)
     symbolic = weight_symbolic(subject)
-    runs = regime_runs(config.seed)
+    runs = regime_runs()
     if subject is None:
         run_memory = {name: run["effective_memory"] for name, run in runs.items()}
     else:

@@ -459,9 +459,8 @@ def time_sweep(cfg: dict, peers: dict | None = None) -> list:
         total = 0
         for lr in lrs:
             x0 = problem.x_star + rng.standard_normal(d)
-            with one_thread():
-                total += int(minimize(EMC(K=K, lr=lr, reading=reading), problem, x0, steps,
-                                      history=False).stop_step)
+            total += int(minimize(EMC(K=K, lr=lr, reading=reading), problem, x0, steps,
+                                  history=False).stop_step)
         return total
 
     def bare_loop(reading):
@@ -472,11 +471,10 @@ def time_sweep(cfg: dict, peers: dict | None = None) -> list:
             optimizer = EMC(K=K, lr=lr, reading=reading)
             state = optimizer.init(x)
             g = problem.grad(x)
-            with one_thread():
-                for _ in range(steps):
-                    updates, state = optimizer.update(g, state, inplace=True)
-                    x += updates
-                    g = problem.grad(x)
+            for _ in range(steps):
+                updates, state = optimizer.update(g, state, inplace=True)
+                x += updates
+                g = problem.grad(x)
         return steps * lrs.size
 
     for reading in SWEEP_READINGS:
@@ -491,7 +489,8 @@ def time_sweep(cfg: dict, peers: dict | None = None) -> list:
                 start = time.perf_counter()
                 cases[key]()   # untimed: a compiling backend compiles here
                 first_calls[key] = time.perf_counter() - start
-        rates = rate_samples(cases, cfg["sweep_rounds"])
+        with one_thread():
+            rates = rate_samples(cases, cfg["sweep_rounds"])
         loop_rates = np.asarray(rates[(LOOP, 1, "float64")])
         for (case, B, dtype), values in rates.items():
             entry = {"case": case, "reading": reading, "B": B, "dtype": dtype, "d": d, "K": K,

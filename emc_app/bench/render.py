@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emc_theory.emc import READINGS
 from emc_theory.records import write_text
 from emc_theory.render import markdown_table
 
-from .analysis import allowed_sweep_step_seconds, case_reading, record_floor, target
+from .analysis import (
+    _reading_order,
+    allowed_sweep_step_seconds,
+    case_reading,
+    record_floor,
+    target,
+)
 from .cases import BARE_LOOP, FLOOR, JAX_AGREEMENT, LEGACY_FLOOR, LOOP, SWEEP, emc_case_id
 
 PART_LABELS = {"problem.value_and_grad": "problem value and gradient",
@@ -80,13 +85,13 @@ def case_label(case: str) -> str:
 
 
 def _by_reading(keys) -> list:
-    return sorted(keys, key=lambda k: (READINGS.index(k) if k in READINGS else len(READINGS), k))
+    return sorted(keys, key=_reading_order)
 
 
 def _k_cases(in_k: dict) -> list:
     """The K series' cases: EMC readings in :data:`READINGS` order, then the rest (the floor)."""
-    emc = sorted((c for c in in_k if case_reading(c)), key=lambda c: READINGS.index(
-        case_reading(c)))
+    emc = sorted((c for c in in_k if case_reading(c)),
+                 key=lambda c: _reading_order(case_reading(c)))
     return emc + sorted(c for c in in_k if not case_reading(c))
 
 
