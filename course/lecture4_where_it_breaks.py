@@ -41,6 +41,7 @@
 
 # %%
 import os
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,6 +53,7 @@ from claims.support.report import recorded_claims
 from emc_theory import EMC, cascade_weights, effective_memory, minimize
 from emc_theory.outcomes import FAILED_STATUSES
 from emc_theory.problems import quadratic
+from emc_theory.render import readable_text
 from experiments.course import results_dir
 
 QUICK = os.environ.get("EMC_QUICK") == "1"
@@ -159,11 +161,18 @@ if claims is not None:
 else:
     claims = {cid: run_claim(cid, CheckConfig(quick=True)).to_json() for cid in ("P1", "P2")}
     source = "a fresh quick check of P1 and P2"
+
+
+def say(text, indent="  "):
+    """A record's text as a person reads it: no Python reprs, lines of at most 96 columns."""
+    print(textwrap.fill(readable_text(text), width=96, subsequent_indent=indent))
+
+
 print(f"counterexamples from {source}:")
 replayed = 0
 for cid, claim in claims.items():
     for example in claim["counterexamples"]:
-        print(f"- {cid} ({claim['statement']}): {example['description']}")
+        say(f"- {cid} ({claim['statement']}): {example['description']}")
         if cid in ("P1", "P2"):
             again = replay_counterexample(cid, example)
             for key, value in example["outcome"].items():
@@ -194,21 +203,21 @@ T1_MEANING = {
     "undecided": "not decided: no certificate, derivation or counterexample settles it",
 }
 for reading, verdict in t1["per_reading"].items():
-    print(f"T1, {reading} reading: {verdict} -- {T1_MEANING.get(verdict, verdict)}")
+    say(f"T1, {reading} reading: {verdict} -- {T1_MEANING.get(verdict, verdict)}")
     for condition in t1["conditions"]:
         if condition.startswith(f"{reading}: "):
-            print("    condition:", condition.split(": ", 1)[1])
+            say("    condition: " + condition.split(": ", 1)[1], indent="      ")
 as_it_holds = [c for c in t1["conditions"] if c.startswith("theorem as it holds")]
-print(f"T1 overall: {t1['statement']}. "
-      + (as_it_holds[0][0].upper() + as_it_holds[0][1:] + "." if as_it_holds
-         else "(No statement of the theorem as it holds is recorded.)"))
+say(f"T1 overall: {t1['statement']}. "
+    + (as_it_holds[0][0].upper() + as_it_holds[0][1:] + "." if as_it_holds
+       else "(No statement of the theorem as it holds is recorded.)"))
 t1_replayed = 0
 for example in t1["counterexamples"]:
     kind = example["replay"].get("kind")
     if kind in ("root_emc_cycle", "power_emc_divergence"):
         again = replay_counterexample("T1", example)
-        print(f"- T1: {example['description']}: replayed class {again['class']} "
-              f"(recorded {example['outcome']['class']})")
+        say(f"- T1: {example['description']}: replayed class {again['class']} "
+            f"(recorded {example['outcome']['class']})")
         assert again["class"] == example["outcome"]["class"]
         t1_replayed += 1
 assert t1_replayed == 2 or "undecided" in t1["per_reading"].values()

@@ -76,12 +76,16 @@ SITE_CONFIG = {
     "html_css_files": ["course.css"],
 }
 # The formulas are rendered at the body text's size; in headings they are scaled up with it.
-# Code at 14 px in a body wider than Sphinx's 800 px fits the lectures' 100 columns.
+# Code at 14 px in a body wider than Sphinx's 800 px fits the lectures' 100 columns. Below
+# alabaster's page width the sidebar turns dark: its formulas (black SVG) are inverted there.
 SITE_CSS = """h1 img.math { zoom: 2.2; }
 h2 img.math { zoom: 1.7; }
 h3 img.math { zoom: 1.4; }
 div.body { max-width: 960px; }
 div.highlight pre { font-size: 14px; }
+@media screen and (max-width: 1240px) {  /* alabaster's narrow layout: a dark sidebar on top */
+    div.sphinxsidebar img.math { filter: invert(1); }
+}
 """
 
 
