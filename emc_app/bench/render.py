@@ -251,8 +251,9 @@ def _default_path_lines(record: dict) -> list:
     if steps:
         text += (f" At d = {_power_of_ten(where['d'])}, K = {where['K']}, {where['dtype']}, in "
                  "honest floors: " + "; ".join(
-                     f"{reading} {v['default']:.2f}x by default against {v['inplace']:.2f}x in "
-                     f"place ({v['extra']:+.2f})" for reading, v in steps.items()) + ".")
+                     f"{reading} {steps[reading]['default']:.2f}x by default against "
+                     f"{steps[reading]['inplace']:.2f}x in place ({steps[reading]['extra']:+.2f})"
+                     for reading in _by_reading(steps)) + ".")
     if prof:
         d = _power_of_ten(record["profile"]["d"])
         text += (f" In the profile (linear, d = {d}): {prof['inplace']:.2f}x in place, "
